@@ -1,0 +1,48 @@
+"""gridflex: flexible-demand devices on pandapower networks, one CVXPY optimizer, AC checks.
+
+Quick start::
+
+    import gridflex as gf
+    net = gf.networks.ieee118()
+    model = gf.Model(net, periods=pd.date_range("2026-07-01", periods=96, freq="15min"))
+    model.add(gf.Storage(bus=10, p_mw=50, e_mwh=200))
+    result = model.solve()
+    result.res_gen["p_mw"], result.res_bus["price_per_mwh"], result.costs
+"""
+
+from gridflex import conventions
+from gridflex.devices import Device, ExternalGrid, Generator, Load, Renewable, Storage
+from gridflex.errors import GridflexError, InputError, SolveError, SolverNotInstalledError
+from gridflex.formulations import DC, DCPTDF, CopperPlate, Formulation
+from gridflex.grid import Grid
+from gridflex.model import Model
+from gridflex.results import Results
+
+try:  # the networks package is installed from the repository's top-level networks/ folder
+    from gridflex import networks
+except ImportError:  # pragma: no cover - only in a broken install
+    networks = None
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DC",
+    "DCPTDF",
+    "CopperPlate",
+    "Device",
+    "ExternalGrid",
+    "Formulation",
+    "Generator",
+    "Grid",
+    "GridflexError",
+    "InputError",
+    "Load",
+    "Model",
+    "Renewable",
+    "Results",
+    "SolveError",
+    "SolverNotInstalledError",
+    "Storage",
+    "conventions",
+    "networks",
+]

@@ -1,0 +1,9 @@
+"""Device library: each module one device kind; base.py and blocks.py hold what they share."""
+
+from gridflex.devices.base import BuildContext, Device
+from gridflex.devices.generator import ExternalGrid, Generator
+from gridflex.devices.load import Load
+from gridflex.devices.renewable import Renewable
+from gridflex.devices.storage import Storage
+
+__all__ = ["BuildContext", "Device", "ExternalGrid", "Generator", "Load", "Renewable", "Storage"]

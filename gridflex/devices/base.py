@@ -1,0 +1,131 @@
+"""Device: the base class every device derives from.
+
+A device holds ``n`` units of one kind (vectorised, like a pandapower table). Its life in a
+model has three steps, called by :class:`~gridflex.model.Model`:
+
+1. :meth:`Device.prepare` checks and normalises every parameter against the model's grid and
+   periods, raising :class:`~gridflex.errors.InputError` before anything is built;
+2. :meth:`Device.build` creates the variables (shape ``(n, T)``, states ``(n, T + 1)``) once and
+   returns the constraints;
+3. :meth:`Device.results` returns named result arrays, converted to DataFrames by the model.
+
+The network sees a device only through :meth:`Device.injection_mw` (one row per terminal,
+producing positive) and :attr:`Device.terminal_buses`; a device never reaches into the
+formulation. See :mod:`gridflex.conventions` for the sign convention of reported results.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from gridflex.conventions import CONSUMER
+from gridflex.errors import InputError
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """What a device may know about the model it is built into."""
+
+    grid: object  # gridflex.grid.Grid
+    periods: pd.Index
+    dt_h: float
+
+    @property
+    def T(self):
+        return len(self.periods)
+
+
+class Device:
+    """Base class of all devices.
+
+    Subclasses set :attr:`sign` (``PRODUCER`` or ``CONSUMER``), :attr:`result_table` (the
+    pandapower-like result table their units appear in) and implement :meth:`prepare`,
+    :meth:`build`, :meth:`injection_mw`, :meth:`cost_terms` and :meth:`results`.
+
+    Parameters
+    ----------
+    bus : int or array_like of int
+        pandapower bus index of each unit.
+    name : str, optional
+        Name of the device; unit labels are ``name`` (one unit) or ``name_i``.
+    unit_labels : sequence, optional
+        Explicit labels, one per unit (e.g. the pandapower indices of net elements).
+    """
+
+    sign = CONSUMER
+    result_table = "res_device"
+    registry: dict = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        Device.registry[cls.__name__] = cls
+
+    def __init__(self, bus, *, name=None, unit_labels=None):
+        self.bus = np.atleast_1d(np.asarray(bus))
+        if self.bus.ndim != 1 or len(self.bus) == 0:
+            raise InputError(
+                f"{type(self).__name__} {name or ''}: 'bus' must be one bus index "
+                f"or a non-empty list of them, got {bus!r}"
+            )
+        self.name = name
+        self._unit_labels = None if unit_labels is None else list(unit_labels)
+        self._built = False
+
+    # --- identity -------------------------------------------------------------------------
+    @property
+    def n(self):
+        """Number of units."""
+        return len(self.bus)
+
+    @property
+    def owner(self):
+        """How error messages name this device."""
+        return f"{type(self).__name__} '{self.name}'"
+
+    @property
+    def unit_labels(self):
+        if self._unit_labels is not None:
+            return self._unit_labels
+        return [self.name] if self.n == 1 else [f"{self.name}_{i}" for i in range(self.n)]
+
+    @property
+    def terminal_buses(self):
+        """pandapower bus index of each row of :meth:`injection_mw` (one per unit by default)."""
+        return self.bus
+
+    # --- lifecycle --------------------------------------------------------------------------
+    def prepare(self, ctx):
+        """Check the device's buses and parameters; called before anything is built."""
+        ctx.grid.bus_positions(self.terminal_buses, owner=self.owner)
+        if self._unit_labels is not None and len(self._unit_labels) != self.n:
+            raise InputError(
+                f"{self.owner}: {len(self._unit_labels)} unit labels for {self.n} units"
+            )
+
+    def build(self, ctx):
+        """Create variables and return the list of constraints."""
+        raise NotImplementedError
+
+    def injection_mw(self):
+        """Active power into the network, expression (n_terminals, T), producing positive."""
+        raise NotImplementedError
+
+    def cost_terms(self, ctx):
+        """Cost components: dict name -> scalar cvxpy expression (in the inputs' currency)."""
+        return {}
+
+    def results(self, ctx):
+        """Named result arrays, each (n, T); keys carry units (``p_mw``, ``e_mwh``, ...)."""
+        raise NotImplementedError
+
+    def result_frames(self, ctx):
+        """:meth:`results` as DataFrames indexed by period, one column per unit."""
+        cols = pd.Index(self.unit_labels, name="element")
+        return {
+            k: pd.DataFrame(np.asarray(v, dtype=float).T, index=ctx.periods, columns=cols)
+            for k, v in self.results(ctx).items()
+        }
+
+    def __repr__(self):
+        return f"{type(self).__name__}(name={self.name!r}, n={self.n}, bus={self.bus.tolist()})"

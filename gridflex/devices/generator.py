@@ -1,0 +1,313 @@
+"""Dispatchable generators and external grids."""
+
+import math
+
+import cvxpy as cp
+import numpy as np
+
+from gridflex.conventions import PRODUCER
+from gridflex.devices.base import Device
+from gridflex.devices.blocks import convex_pwl_epigraph, ramp_limits, window_sum_matrix
+from gridflex.errors import InputError
+from gridflex.profiles import (
+    check_nonnegative,
+    check_order,
+    require,
+    unit_or_profile,
+    unit_values,
+)
+
+
+class Generator(Device):
+    """Dispatchable generators, optionally with unit commitment.
+
+    For units ``i`` and periods ``t`` of length ``dt_h``:
+
+    .. math::
+
+        \\underline P_{i,t} u_{i,t} \\le p_{i,t} \\le \\overline P_{i,t} u_{i,t}, \\qquad
+        -RD_i\\,dt - \\overline P_i w_{i,t} \\le p_{i,t} - p_{i,t-1}
+            \\le RU_i\\,dt + \\overline P_i v_{i,t}
+
+        C = \\sum_{i,t} dt\\,(c^0_i u_{i,t} + c^1_{i,t} p_{i,t} + c^2_i p_{i,t}^2)
+            + \\sum_{i,t} SU_i v_{i,t}
+
+    Without commitment ``u = 1`` and ``v = w = 0``. With commitment ``u`` is binary and
+    ``u_t - u_{t-1} = v_t - w_t``; minimum up and down times hold as
+    ``sum_{k < UT} v_{t-k} <= u_t`` and ``sum_{k < DT} w_{t-k} <= 1 - u_t`` (windows cut at the
+    start of the horizon; the history before it is not carried over). Piecewise-linear costs
+    (pandapower ``pwl_cost`` points, convex) replace ``c^1, c^2`` by an epigraph so the problem
+    stays an LP/MILP.
+
+    Parameters
+    ----------
+    bus : int or array_like
+        pandapower bus index per unit.
+    p_max_mw, p_min_mw : float, array (n,) or profile (n, T)
+        Output limits. ``p_min_mw`` may be negative (e.g. an external grid exporting).
+    cost_per_mwh : float or array (n,)
+        Linear cost ``c^1`` (pandapower ``cp1_eur_per_mw``).
+    cost_per_mw2h : float or array (n,)
+        Quadratic cost ``c^2`` per MW squared and hour (``cp2_eur_per_mw2``); >= 0.
+    cost_per_h : float or array (n,)
+        Fixed cost per hour ``c^0`` (``cp0_eur``), paid while committed (always without UC).
+    pwl_cost : list, optional
+        Per unit, a list of ``(p_from_mw, p_to_mw, cost_per_mwh)`` segments.
+    ramp_up_mw_per_h, ramp_down_mw_per_h : float or array (n,)
+        Ramp limits (``inf``: none).
+    p_initial_mw : float or array (n,), optional
+        Output before the horizon, for the first period's ramp.
+    commitment : bool
+        Add unit-commitment binaries.
+    min_up_h, min_down_h : float or array (n,)
+        Minimum up/down times, rounded up to whole periods.
+    startup_cost : float or array (n,)
+        Cost per start.
+    initial_on : bool or array (n,)
+        Commitment before the horizon (default: on).
+    """
+
+    sign = PRODUCER
+    result_table = "res_gen"
+
+    def __init__(
+        self,
+        bus,
+        p_max_mw,
+        p_min_mw=0.0,
+        *,
+        cost_per_mwh=0.0,
+        cost_per_mw2h=0.0,
+        cost_per_h=0.0,
+        pwl_cost=None,
+        ramp_up_mw_per_h=math.inf,
+        ramp_down_mw_per_h=math.inf,
+        p_initial_mw=None,
+        commitment=False,
+        min_up_h=0.0,
+        min_down_h=0.0,
+        startup_cost=0.0,
+        initial_on=True,
+        name=None,
+        unit_labels=None,
+    ):
+        super().__init__(bus, name=name, unit_labels=unit_labels)
+        self.params = dict(
+            p_max_mw=p_max_mw,
+            p_min_mw=p_min_mw,
+            cost_per_mwh=cost_per_mwh,
+            cost_per_mw2h=cost_per_mw2h,
+            cost_per_h=cost_per_h,
+            ramp_up_mw_per_h=ramp_up_mw_per_h,
+            ramp_down_mw_per_h=ramp_down_mw_per_h,
+            min_up_h=min_up_h,
+            min_down_h=min_down_h,
+            startup_cost=startup_cost,
+        )
+        self.pwl_cost = pwl_cost
+        self.p_initial_mw = p_initial_mw
+        self.commitment = bool(commitment)
+        self.initial_on = initial_on
+
+    # --- checks ---------------------------------------------------------------------------
+    def prepare(self, ctx):
+        super().prepare(ctx)
+        prm, o, n = self.params, self.owner, self.n
+        self.p_max = unit_or_profile(prm["p_max_mw"], n, ctx.periods, owner=o, param="p_max_mw")
+        self.p_min = unit_or_profile(prm["p_min_mw"], n, ctx.periods, owner=o, param="p_min_mw")
+        check_order(self.p_min, self.p_max, owner=o, low_name="p_min_mw", high_name="p_max_mw")
+        self.c = {
+            k: unit_values(prm[k], n, owner=o, param=k)
+            for k in (
+                "cost_per_mwh",
+                "cost_per_mw2h",
+                "cost_per_h",
+                "ramp_up_mw_per_h",
+                "ramp_down_mw_per_h",
+                "min_up_h",
+                "min_down_h",
+                "startup_cost",
+            )
+        }
+        for k in (
+            "cost_per_mw2h",
+            "ramp_up_mw_per_h",
+            "ramp_down_mw_per_h",
+            "min_up_h",
+            "min_down_h",
+            "startup_cost",
+        ):
+            check_nonnegative(self.c[k], owner=o, param=k)
+        self._prepare_optional(ctx)
+
+    def _prepare_optional(self, ctx):
+        o, n = self.owner, self.n
+        if self.p_initial_mw is not None:
+            self.p_initial = unit_values(self.p_initial_mw, n, owner=o, param="p_initial_mw")
+        else:
+            self.p_initial = None
+        if self.pwl_cost is not None:
+            require(
+                len(self.pwl_cost) == n,
+                f"{o}: 'pwl_cost' needs one segment list per unit ({n}), got {len(self.pwl_cost)}",
+            )
+        self.u0 = unit_values(
+            np.asarray(self.initial_on, dtype=float), n, owner=o, param="initial_on"
+        )
+
+    # --- model ----------------------------------------------------------------------------
+    def build(self, ctx):
+        self.p = cp.Variable((self.n, ctx.T), name=f"{self.name}_p_mw")
+        if self.commitment:
+            return self._build_commitment(ctx)
+        cons = _finite_bounds(self.p, self.p_min, self.p_max, self.owner)
+        cons += ramp_limits(
+            self.p,
+            self.c["ramp_up_mw_per_h"] * ctx.dt_h,
+            self.c["ramp_down_mw_per_h"] * ctx.dt_h,
+            self.p_initial,
+        )
+        return cons + self._pwl(ctx)
+
+    def _build_commitment(self, ctx):
+        n, T = self.n, ctx.T
+        require(
+            np.isfinite(self.p_max).all(), f"{self.owner}: unit commitment needs finite p_max_mw"
+        )
+        self.u = cp.Variable((n, T), boolean=True, name=f"{self.name}_on")
+        self.v = cp.Variable((n, T), nonneg=True, name=f"{self.name}_startup")
+        self.w = cp.Variable((n, T), nonneg=True, name=f"{self.name}_shutdown")
+        u_prev = cp.hstack([self.u0.reshape(-1, 1), self.u[:, :-1]])
+        cons = [
+            self.p >= cp.multiply(self.p_min, self.u),
+            self.p <= cp.multiply(self.p_max, self.u),
+            self.u - u_prev == self.v - self.w,
+            self.v <= 1,
+            self.w <= 1,
+        ]
+        cons += self._min_up_down(ctx)
+        big = self.p_max.max(axis=1, keepdims=True)
+        cons += ramp_limits(
+            self.p,
+            self.c["ramp_up_mw_per_h"] * ctx.dt_h,
+            self.c["ramp_down_mw_per_h"] * ctx.dt_h,
+            self.p_initial,
+            extra_up=cp.multiply(big, self.v),
+            extra_down=cp.multiply(big, self.w),
+        )
+        return cons + self._pwl(ctx)
+
+    def _min_up_down(self, ctx):
+        cons = []
+        for hours, changes, rhs in (
+            ("min_up_h", self.v, self.u),
+            ("min_down_h", self.w, 1 - self.u),
+        ):
+            widths = np.ceil(self.c[hours] / ctx.dt_h - 1e-9).astype(int)
+            if widths.max(initial=0) > 1:
+                W = window_sum_matrix(widths, ctx.T)
+                cons.append(W @ cp.vec(changes, order="C") <= cp.vec(rhs, order="C"))
+        return cons
+
+    def _pwl(self, ctx):
+        if self.pwl_cost is None:
+            self.pwl_rate = None
+            return []
+        self.pwl_rate, cons = convex_pwl_epigraph(self.p, self.pwl_cost, self.owner)
+        return cons
+
+    def injection_mw(self):
+        return self.p
+
+    def cost_terms(self, ctx):
+        dt, c = ctx.dt_h, self.c
+        on = self.u if self.commitment else np.ones((self.n, ctx.T))
+        terms = {"fixed": dt * cp.sum(cp.multiply(c["cost_per_h"].reshape(-1, 1), on))}
+        if self.pwl_rate is not None:
+            terms["energy"] = dt * cp.sum(self.pwl_rate)
+        else:
+            terms["energy"] = dt * cp.sum(c["cost_per_mwh"] @ self.p)
+            if c["cost_per_mw2h"].any():
+                terms["energy"] += dt * cp.sum(c["cost_per_mw2h"] @ cp.square(self.p))
+        if self.commitment:
+            terms["startup"] = cp.sum(c["startup_cost"] @ self.v)
+        return terms
+
+    def results(self, ctx):
+        out = {"p_mw": self.p.value, "p_max_mw": self.p_max}
+        if self.commitment:
+            out["on"] = np.round(self.u.value)
+            out["startup"] = np.round(self.v.value, 9)
+        return out
+
+
+class ExternalGrid(Generator):
+    """Connection to an upstream grid: import at a price, within limits.
+
+    Import is positive (like pandapower's ``res_ext_grid.p_mw``); export is negative and earns
+    the same price. Cost ``sum_t dt * price_t * p_t`` (plus optional quadratic terms).
+
+    Parameters
+    ----------
+    bus : int or array_like
+    price_per_mwh : float, array (n,) or profile (n, T)
+        Energy price.
+    p_min_mw, p_max_mw : float or array
+        Limits (default: unlimited export and import).
+    """
+
+    result_table = "res_ext_grid"
+
+    def __init__(
+        self,
+        bus,
+        price_per_mwh=0.0,
+        p_min_mw=-math.inf,
+        p_max_mw=math.inf,
+        *,
+        cost_per_mw2h=0.0,
+        cost_per_h=0.0,
+        pwl_cost=None,
+        name=None,
+        unit_labels=None,
+    ):
+        super().__init__(
+            bus,
+            p_max_mw,
+            p_min_mw,
+            cost_per_mw2h=cost_per_mw2h,
+            cost_per_h=cost_per_h,
+            pwl_cost=pwl_cost,
+            name=name,
+            unit_labels=unit_labels,
+        )
+        self.price_per_mwh = price_per_mwh
+
+    def prepare(self, ctx):
+        super().prepare(ctx)
+        self.price = unit_or_profile(
+            self.price_per_mwh, self.n, ctx.periods, owner=self.owner, param="price_per_mwh"
+        )
+
+    def cost_terms(self, ctx):
+        terms = super().cost_terms(ctx)
+        if self.pwl_rate is None:
+            terms["energy"] += ctx.dt_h * cp.sum(cp.multiply(self.price, self.p))
+        return terms
+
+
+def _finite_bounds(p, low, high, owner):
+    """``low <= p <= high`` on the units whose bound is finite in every period."""
+    cons = []
+    for bound, sense in ((low, -1), (high, 1)):
+        finite = np.isfinite(bound)
+        rows = np.flatnonzero(finite.all(axis=1))
+        mixed = finite.any(axis=1) & ~finite.all(axis=1)
+        if mixed.any():
+            raise InputError(
+                f"{owner}: unit {int(np.argmax(mixed))} has a limit that is finite in "
+                "some periods and infinite in others"
+            )
+        if rows.size:
+            cons.append(sense * p[rows, :] <= sense * bound[rows, :])
+    return cons

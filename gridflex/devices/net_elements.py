@@ -1,0 +1,163 @@
+"""Devices for the elements already in a pandapower net (gen, sgen, ext_grid, load, shunt).
+
+:func:`devices_from_net` turns each in-service table into one vectorised device whose unit
+labels are the pandapower indices, so results line up with ``net.res_*``. Costs come from
+``net.poly_cost`` (``cp0_eur``, ``cp1_eur_per_mw``, ``cp2_eur_per_mw2``) or ``net.pwl_cost``.
+Optional columns added by :func:`gridflex.networks.with_unit_parameters` (``ramp_up_mw_per_h``,
+``ramp_down_mw_per_h``, ``min_up_h``, ``min_down_h``, ``startup_cost``) are used when present.
+"""
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from gridflex.devices.generator import ExternalGrid, Generator
+from gridflex.devices.load import Load
+from gridflex.devices.renewable import Renewable
+from gridflex.errors import InputError
+
+UNIT_PARAMETER_COLUMNS = (
+    "ramp_up_mw_per_h",
+    "ramp_down_mw_per_h",
+    "min_up_h",
+    "min_down_h",
+    "startup_cost",
+)
+
+
+def devices_from_net(net, load_scale=None):
+    """One device per non-empty element table of ``net``.
+
+    Parameters
+    ----------
+    net : pandapowerNet
+    load_scale : float, array (T,) or pandas.Series, optional
+        Multiplier applied to every load's ``p_mw * scaling`` (and ``q_mvar``) per period.
+    """
+    _reject_unsupported(net)
+    devices = [
+        _gens(net, "gen", Generator),
+        _gens(net, "sgen", Generator),
+        _ext_grids(net),
+        _loads(net, load_scale),
+        _fixed_sgens(net),
+        _shunts(net),
+    ]
+    return [d for d in devices if d is not None]
+
+
+def _reject_unsupported(net):
+    if len(net.storage) and net.storage.in_service.any():
+        raise InputError(
+            "net.storage has in-service rows; gridflex models storage as "
+            "gf.Storage devices (model.add(gf.Storage(...))): take them out of "
+            "service in the net or remove them"
+        )
+
+
+def _controllable(table, default):
+    if "controllable" not in table:
+        return np.full(len(table), default)
+    return table.controllable.fillna(default).to_numpy(bool)
+
+
+def _gens(net, et, cls):
+    table = net[et]
+    default = et == "gen"
+    rows = table[table.in_service.to_numpy(bool) & _controllable(table, default)]
+    if rows.empty:
+        return None
+    p_set = rows.p_mw * rows.scaling if "scaling" in rows else rows.p_mw
+    no_limits = pd.Series(np.nan, index=rows.index)
+    p_max = rows.get("max_p_mw", no_limits).fillna(p_set)  # no limits given: fixed at p_mw
+    p_min = rows.get("min_p_mw", no_limits).fillna(
+        p_set.where(rows.get("max_p_mw", no_limits).isna(), 0.0)
+    )
+    kw = _costs(net, et, rows.index) | _unit_parameters(rows)
+    dev = cls(
+        rows.bus.to_numpy(),
+        p_max.to_numpy(float),
+        np.asarray(p_min, float),
+        name=et,
+        unit_labels=rows.index.tolist(),
+        **kw,
+    )
+    dev.result_table = f"res_{et}"
+    return dev
+
+
+def _ext_grids(net):
+    rows = net.ext_grid[net.ext_grid.in_service.to_numpy(bool)]
+    if rows.empty:
+        return None
+    p_min = rows.min_p_mw.fillna(-math.inf) if "min_p_mw" in rows else -math.inf
+    p_max = rows.max_p_mw.fillna(math.inf) if "max_p_mw" in rows else math.inf
+    kw = _costs(net, "ext_grid", rows.index)
+    price = kw.pop("cost_per_mwh", 0.0)
+    return ExternalGrid(
+        rows.bus.to_numpy(),
+        price_per_mwh=price,
+        p_min_mw=np.asarray(p_min),
+        p_max_mw=np.asarray(p_max),
+        name="ext_grid",
+        unit_labels=rows.index.tolist(),
+        **kw,
+    )
+
+
+def _loads(net, load_scale):
+    rows = net.load[net.load.in_service.to_numpy(bool)]
+    if rows.empty:
+        return None
+    p = (rows.p_mw * rows.scaling).to_numpy(float).reshape(-1, 1)
+    q = (rows.q_mvar * rows.scaling).to_numpy(float).reshape(-1, 1)
+    if load_scale is not None:
+        scale = np.asarray(load_scale, dtype=float).reshape(1, -1)
+        p, q = p * scale, q * scale
+    return Load(rows.bus.to_numpy(), p, q, name="load", unit_labels=rows.index.tolist())
+
+
+def _fixed_sgens(net):
+    table = net.sgen
+    rows = table[table.in_service.to_numpy(bool) & ~_controllable(table, False)]
+    if rows.empty:
+        return None
+    p = (rows.p_mw * rows.scaling).to_numpy(float).reshape(-1, 1)
+    return Renewable(
+        rows.bus.to_numpy(), p, curtailable=False, name="sgen", unit_labels=rows.index.tolist()
+    )
+
+
+def _shunts(net):
+    rows = net.shunt[net.shunt.in_service.to_numpy(bool)]
+    p = (rows.p_mw * rows.get("step", 1)).to_numpy(float)
+    if rows.empty or not np.any(p):
+        return None
+    dev = Load(rows.bus.to_numpy(), p.reshape(-1, 1), name="shunt", unit_labels=rows.index.tolist())
+    dev.result_table = "res_shunt"
+    return dev
+
+
+def _costs(net, et, index):
+    """Cost keyword arguments for the rows ``index`` of table ``et`` from poly_cost/pwl_cost."""
+    pwl = net.pwl_cost[(net.pwl_cost.et == et) & net.pwl_cost.element.isin(index)]
+    if len(pwl):
+        if len(pwl) != len(index):
+            raise InputError(
+                f"net.pwl_cost covers {len(pwl)} of {len(index)} {et} rows; give "
+                "every unit of a table the same kind of cost"
+            )
+        points = pwl.set_index("element").points
+        return {"pwl_cost": [points.loc[i] for i in index]}
+    poly = net.poly_cost[net.poly_cost.et == et].set_index("element")
+    poly = poly.reindex(index).fillna(0.0)
+    return {
+        "cost_per_mwh": poly.cp1_eur_per_mw.to_numpy(float),
+        "cost_per_mw2h": poly.cp2_eur_per_mw2.to_numpy(float),
+        "cost_per_h": poly.cp0_eur.to_numpy(float),
+    }
+
+
+def _unit_parameters(rows):
+    return {c: rows[c].to_numpy(float) for c in UNIT_PARAMETER_COLUMNS if c in rows}

@@ -1,0 +1,47 @@
+"""The interface every network formulation implements.
+
+A formulation receives the nodal active injections ``p_inj`` (cvxpy expression of shape
+``(n_bus, T)``, producing positive) and returns a :class:`NetworkBuild`: its constraints, the
+balance constraint whose dual gives nodal prices, and branch flow expressions.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class NetworkBuild:
+    """What a formulation adds to the problem, and how to read its results back."""
+
+    constraints: list
+    balance: object  # cvxpy constraint; dual (n_bus, T) or (T,) in cost per MW per period
+    branch_flow_mw: object | None = None  # expression (n_branch, T) of flows from the from-bus
+    extra: dict = field(default_factory=dict)
+
+
+class Formulation:
+    """Base class: network physics as constraints on the nodal injections."""
+
+    has_branch_flows = False
+
+    def build(self, grid, p_inj, T):
+        """Return a :class:`NetworkBuild` for injections ``p_inj`` (n_bus, T) on ``grid``."""
+        raise NotImplementedError
+
+    def bus_results(self, build, grid):
+        """Extra per-bus result columns (name -> array (n_bus, T)); none by default."""
+        return {}
+
+    def prices_per_mwh(self, build, grid, dt_h):
+        """Nodal prices (n_bus, T) from the balance duals, or ``None`` without duals (MILP)."""
+        dual = build.balance.dual_value
+        if dual is None:
+            return None
+        dual = np.asarray(dual, dtype=float)
+        if dual.ndim == 1:
+            dual = np.broadcast_to(dual, (grid.n_bus, dual.shape[0]))
+        return dual / dt_h
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"

@@ -1,0 +1,124 @@
+"""Results: pandas tables of an optimal solution, named and signed like pandapower's.
+
+Every ``res_*`` table is indexed by period and has two column levels: the quantity with its unit
+(``p_mw``, ``e_mwh``, ``price_per_mwh``, ...) and the element (pandapower index for net
+elements, the device's unit label otherwise). ``result.res_gen["p_mw"]`` is therefore a
+periods x generators frame. Signs follow :mod:`gridflex.conventions`.
+"""
+
+import numpy as np
+import pandas as pd
+
+
+class Results:
+    """Tables of one optimal solve.
+
+    Attributes
+    ----------
+    objective : float
+        Optimal total cost.
+    costs : pandas.DataFrame
+        One row per (device, component) with column ``cost`` (the inputs' currency).
+    solver, status : str
+    tables : dict
+        All ``res_*`` tables; each is also an attribute (``result.res_bus``, ...).
+    """
+
+    def __init__(self, tables, costs, objective, solver, status, periods, dt_h):
+        self.tables = tables
+        self.costs = costs
+        self.objective = float(objective)
+        self.solver, self.status = solver, status
+        self.periods, self.dt_h = periods, dt_h
+
+    def __getattr__(self, name):
+        if name.startswith("res_"):
+            tables = self.__dict__.get("tables", {})
+            if name in tables:
+                return tables[name]
+            raise AttributeError(
+                f"no table '{name}' in these results; available: {', '.join(sorted(tables))}"
+            )
+        raise AttributeError(name)
+
+    def __repr__(self):
+        return (
+            f"Results(objective={self.objective:.6g}, solver={self.solver}, "
+            f"periods={len(self.periods)}, tables={sorted(self.tables)})"
+        )
+
+    def summary(self):
+        """A small dict for reports: objective, cost by component, energy totals in MWh."""
+        by_component = self.costs.groupby(level="component")["cost"].sum()
+        return {
+            "objective": self.objective,
+            "solver": self.solver,
+            "periods": len(self.periods),
+            "dt_h": self.dt_h,
+            "cost_by_component": by_component.to_dict(),
+            "energy_mwh": self.energy_mwh().to_dict(),
+        }
+
+    def energy_mwh(self):
+        """Total energy per table of ``p_mw`` over the horizon (signs as in each table)."""
+        out = {}
+        for name, table in self.tables.items():
+            if name in ("res_bus", "res_line", "res_trafo") or "p_mw" not in table:
+                continue
+            out[name] = float(table["p_mw"].to_numpy().sum() * self.dt_h)
+        return pd.Series(out, name="energy_mwh")
+
+    def to_csv(self, directory):
+        """Write every table as ``<name>.csv`` and the cost breakdown as ``costs.csv``."""
+        from pathlib import Path
+
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        for name, table in self.tables.items():
+            table.to_csv(directory / f"{name}.csv")
+        self.costs.to_csv(directory / "costs.csv")
+
+
+def stack_frames(frames_by_quantity):
+    """Join ``{quantity: DataFrame(periods x elements)}`` into one two-level-column table."""
+    return pd.concat(frames_by_quantity, axis=1, names=["quantity", "element"])
+
+
+def merge_tables(parts):
+    """Concatenate tables of several devices that share a result table, along elements."""
+    if len(parts) == 1:
+        return parts[0]
+    merged = pd.concat(parts, axis=1)
+    quantities = list(dict.fromkeys(q for p in parts for q in p.columns.get_level_values(0)))
+    return merged.reindex(columns=quantities, level=0)
+
+
+def cost_table(rows):
+    """Cost breakdown frame from ``(device, component, value)`` tuples."""
+    frame = pd.DataFrame(rows, columns=["device", "component", "cost"])
+    return frame.set_index(["device", "component"]).astype({"cost": float})
+
+
+def branch_tables(grid, flow_mw, periods):
+    """``res_line`` and ``res_trafo`` from branch flows (n_branch, T), pandapower-like columns."""
+    br = grid.branches
+    with np.errstate(divide="ignore", invalid="ignore"):
+        loading = 100.0 * np.abs(flow_mw) / br.rating_mva.reshape(-1, 1)
+    loading[~np.isfinite(loading)] = np.nan
+    out = {}
+    for element, cols in (("line", ("p_from_mw", "p_to_mw")), ("trafo", ("p_hv_mw", "p_lv_mw"))):
+        rows = br.element == element
+        if rows.any():
+            out[f"res_{element}"] = _branch_frame(
+                flow_mw[rows], loading[rows], br.element_index[rows], cols, periods
+            )
+    return out
+
+
+def _branch_frame(flow, loading, labels, cols, periods):
+    def frame(values):
+        return pd.DataFrame(values.T, index=periods, columns=pd.Index(labels, name="element"))
+
+    return stack_frames(
+        {cols[0]: frame(flow), cols[1]: frame(-flow), "loading_percent": frame(loading)}
+    )

@@ -1,0 +1,1 @@
+"""Case studies (installed as gridflex.scenarios)."""
