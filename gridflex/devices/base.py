@@ -15,6 +15,7 @@ formulation. See :mod:`gridflex.conventions` for the sign convention of reported
 """
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -55,7 +56,7 @@ class Device:
 
     sign = CONSUMER
     result_table = "res_device"
-    registry: dict = {}
+    registry: ClassVar[dict] = {}
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
