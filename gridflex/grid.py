@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pandapower as pp
 import scipy.sparse as sp
 from pandapower.converter.pypower.to_ppc import to_ppc
 from pandapower.pypower.idx_brch import BR_R, BR_X, F_BUS, SHIFT, T_BUS, TAP
@@ -158,11 +159,14 @@ def _check_supported(net):
 
 
 def _slack_buses(net):
-    buses = net.ext_grid.bus[net.ext_grid.in_service].tolist()
+    """ext_grid and slack-gen buses; without any, the first in-service bus (angle reference)."""
+    buses = net.ext_grid.bus[net.ext_grid.in_service.to_numpy(bool)].tolist()
     if "slack" in net.gen:
-        buses += net.gen.bus[net.gen.slack & net.gen.in_service].tolist()
+        buses += net.gen.bus[(net.gen.slack & net.gen.in_service).to_numpy(bool)].tolist()
     if not buses:
-        raise InputError("Grid: the net has no in-service ext_grid or slack gen (angle reference)")
+        buses = net.bus.index[net.bus.in_service.to_numpy(bool)][:1].tolist()
+    if not buses:
+        raise InputError("Grid: the net has no in-service bus")
     return sorted(set(buses))
 
 
@@ -196,8 +200,15 @@ def _full_ppc(net):
     work = copy.deepcopy(net)
     for table in ("bus", "line", "trafo"):
         work[table]["in_service"] = True
+    if not _has_reference(work):  # pandapower's converter needs one; branch data do not
+        pp.create_ext_grid(work, work.bus.index[0])
     to_ppc(work, init="flat", check_connectivity=False, mode="pf", calculate_voltage_angles=True)
     return work._ppc, work._pd2ppc_lookups
+
+
+def _has_reference(net):
+    slack_gen = "slack" in net.gen and bool((net.gen.slack & net.gen.in_service).any())
+    return bool(net.ext_grid.in_service.any()) or slack_gen
 
 
 def _ppc_bus_to_position(bus_lookup, bus_index):

@@ -39,13 +39,14 @@ def unit_values(value, n, *, owner, param):
     return arr
 
 
-def profile_values(value, n, periods, *, owner, param):
+def profile_values(value, n, periods, *, owner, param, allow_inf=False):
     """Broadcast a profile to a float array of shape ``(n, T)``.
 
     Accepted forms: a scalar; a 1-D array or :class:`pandas.Series` of length ``T`` (the same
     profile for every unit; a Series must be indexed by exactly the model's periods); a 2-D array
     of shape ``(n, T)``; a :class:`pandas.DataFrame` indexed by the periods with one column per
-    unit. A per-unit constant is given as shape ``(n, 1)``.
+    unit. A per-unit constant is given as shape ``(n, 1)``. NaN is always an error; +-inf only
+    where ``allow_inf`` (limits that may be absent).
     """
     T = len(periods)
     if isinstance(value, pd.Series | pd.DataFrame):
@@ -62,7 +63,7 @@ def profile_values(value, n, periods, *, owner, param):
             f"{owner}: profile '{param}' has shape {np.shape(value)}; expected "
             f"{T} periods (the model's), or ({n}, {T}) for {n} units"
         )
-    _check_finite(arr, periods, owner, param)
+    _check_finite(np.where(np.isinf(arr), 0.0, arr) if allow_inf else arr, periods, owner, param)
     return np.array(arr)
 
 
@@ -174,7 +175,7 @@ def _even_step_h(index):
     return float(steps[0])
 
 
-def unit_or_profile(value, n, periods, *, owner, param):
+def unit_or_profile(value, n, periods, *, owner, param, allow_inf=False):
     """Like :func:`profile_values`, but a 1-D array of ``n`` values is read as one per unit.
 
     Where ``n == T`` the per-unit reading wins; give a time profile as ``(n, T)`` then.
@@ -183,4 +184,4 @@ def unit_or_profile(value, n, periods, *, owner, param):
         arr = np.asarray(value, dtype=float)
         if arr.ndim == 1 and arr.shape[0] == n:
             value = arr.reshape(-1, 1)
-    return profile_values(value, n, periods, owner=owner, param=param)
+    return profile_values(value, n, periods, owner=owner, param=param, allow_inf=allow_inf)

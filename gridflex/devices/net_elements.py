@@ -151,7 +151,8 @@ def _costs(net, et, index):
         points = pwl.set_index("element").points
         return {"pwl_cost": [points.loc[i] for i in index]}
     poly = net.poly_cost[net.poly_cost.et == et].set_index("element")
-    poly = poly.reindex(index).fillna(0.0)
+    poly = poly.reindex(index)[["cp0_eur", "cp1_eur_per_mw", "cp2_eur_per_mw2"]]
+    poly = poly.astype(float).fillna(0.0)
     return {
         "cost_per_mwh": poly.cp1_eur_per_mw.to_numpy(float),
         "cost_per_mw2h": poly.cp2_eur_per_mw2.to_numpy(float),

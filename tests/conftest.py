@@ -1,0 +1,38 @@
+"""Shared fixtures: small hand-solvable networks built with pandapower's create functions."""
+
+import logging
+
+import pandapower as pp
+import pytest
+
+logging.getLogger("pandapower").setLevel(logging.ERROR)
+
+
+def line_net(n_bus, lines, x_ohm=10.0, max_i_ka=None, vn_kv=110.0):
+    """A net of ``n_bus`` buses joined by ``lines`` [(from, to, rating_mva or None)].
+
+    Bus 0 holds an ext_grid fixed at zero power (only the angle reference), so the hand-solved
+    cases are not disturbed by a slack unit.
+    """
+    net = pp.create_empty_network(sn_mva=100.0)
+    for i in range(n_bus):
+        pp.create_bus(net, vn_kv=vn_kv, name=str(i + 1))
+    for f, t, rating in lines:
+        i_ka = 99.0 if rating is None else rating / (3**0.5 * vn_kv)
+        pp.create_line_from_parameters(net, f, t, length_km=1.0, r_ohm_per_km=0.0,
+                                       x_ohm_per_km=x_ohm, c_nf_per_km=0.0, max_i_ka=i_ka,
+                                       max_loading_percent=100.0)
+    pp.create_ext_grid(net, 0, min_p_mw=0.0, max_p_mw=0.0)
+    return net
+
+
+@pytest.fixture
+def two_bus_net():
+    """Bus 1 -- bus 2, line rated 50 MVA."""
+    return line_net(2, [(0, 1, 50.0)])
+
+
+@pytest.fixture
+def three_bus_net():
+    """Triangle of equal reactances; only line 1-3 limited (40 MVA)."""
+    return line_net(3, [(0, 1, None), (1, 2, None), (0, 2, 40.0)])
