@@ -11,8 +11,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import pandapower as pp
+import pandas as pd
 import scipy.sparse as sp
 from pandapower.converter.pypower.to_ppc import to_ppc
 from pandapower.pypower.idx_brch import BR_R, BR_X, F_BUS, SHIFT, T_BUS, TAP

@@ -19,9 +19,17 @@ def line_net(n_bus, lines, x_ohm=10.0, max_i_ka=None, vn_kv=110.0):
         pp.create_bus(net, vn_kv=vn_kv, name=str(i + 1))
     for f, t, rating in lines:
         i_ka = 99.0 if rating is None else rating / (3**0.5 * vn_kv)
-        pp.create_line_from_parameters(net, f, t, length_km=1.0, r_ohm_per_km=0.0,
-                                       x_ohm_per_km=x_ohm, c_nf_per_km=0.0, max_i_ka=i_ka,
-                                       max_loading_percent=100.0)
+        pp.create_line_from_parameters(
+            net,
+            f,
+            t,
+            length_km=1.0,
+            r_ohm_per_km=0.0,
+            x_ohm_per_km=x_ohm,
+            c_nf_per_km=0.0,
+            max_i_ka=i_ka,
+            max_loading_percent=100.0,
+        )
     pp.create_ext_grid(net, 0, min_p_mw=0.0, max_p_mw=0.0)
     return net
 

@@ -40,8 +40,7 @@ def test_three_bus_formulations_agree(three_bus_net, formulation):
     model.add(gf.Load(bus=2, p_mw=100.0, name="d"))
     r = model.solve()
     np.testing.assert_allclose(r.res_bus["price_per_mwh"].iloc[0], [10.0, 20.0, 30.0], atol=1e-5)
-    np.testing.assert_allclose(r.res_line["p_from_mw"].iloc[0], [-20.0, 60.0, 40.0],
-                               atol=1e-5)
+    np.testing.assert_allclose(r.res_line["p_from_mw"].iloc[0], [-20.0, 60.0, 40.0], atol=1e-5)
 
 
 def test_storage_arbitrage_two_price_levels():
@@ -53,13 +52,24 @@ def test_storage_arbitrage_two_price_levels():
     pp.create_bus(net, vn_kv=20.0)
     model = gf.Model(net, periods=4, net_elements=False)
     model.add(gf.ExternalGrid(bus=0, price_per_mwh=[10, 10, 50, 60], name="grid"))
-    model.add(gf.Storage(bus=0, p_mw=10, e_mwh=20, e_initial_mwh=0, e_final_mwh=0,
-                         eta_charge=0.9, eta_discharge=0.9, name="bess"))
+    model.add(
+        gf.Storage(
+            bus=0,
+            p_mw=10,
+            e_mwh=20,
+            e_initial_mwh=0,
+            e_final_mwh=0,
+            eta_charge=0.9,
+            eta_discharge=0.9,
+            name="bess",
+        )
+    )
     r = model.solve()
     assert r.objective == pytest.approx(-710.0, rel=1e-6)
     np.testing.assert_allclose(r.res_storage["p_mw"]["bess"], [10, 10, -6.2, -10], atol=1e-5)
-    np.testing.assert_allclose(r.res_storage["e_mwh"]["bess"], [9, 18, 18 - 6.2 / 0.9, 0],
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        r.res_storage["e_mwh"]["bess"], [9, 18, 18 - 6.2 / 0.9, 0], atol=1e-5
+    )
     np.testing.assert_allclose(r.res_ext_grid["p_mw"]["grid"], [10, 10, -6.2, -10], atol=1e-5)
     assert r.solver == "HIGHS"
 
@@ -69,8 +79,19 @@ def test_storage_exclusive_modes_is_a_milp_with_same_optimum():
     pp.create_bus(net, vn_kv=20.0)
     model = gf.Model(net, periods=4, net_elements=False)
     model.add(gf.ExternalGrid(bus=0, price_per_mwh=[10, 10, 50, 60], name="grid"))
-    model.add(gf.Storage(bus=0, p_mw=10, e_mwh=20, e_initial_mwh=0, e_final_mwh=0,
-                         eta_charge=0.9, eta_discharge=0.9, exclusive_modes=True, name="bess"))
+    model.add(
+        gf.Storage(
+            bus=0,
+            p_mw=10,
+            e_mwh=20,
+            e_initial_mwh=0,
+            e_final_mwh=0,
+            eta_charge=0.9,
+            eta_discharge=0.9,
+            exclusive_modes=True,
+            name="bess",
+        )
+    )
     r = model.solve()
     assert r.objective == pytest.approx(-710.0, rel=1e-6)
     assert r.solver == "HIGHS"
@@ -115,8 +136,15 @@ def test_ramp_limit_by_hand():
     net = pp.create_empty_network()
     pp.create_bus(net, vn_kv=20.0)
     model = gf.Model(net, periods=2, net_elements=False)
-    model.add(gf.Generator(bus=[0, 0], p_max_mw=[100, 100], cost_per_mwh=[10, 50],
-                           ramp_up_mw_per_h=[20, np.inf], name="g"))
+    model.add(
+        gf.Generator(
+            bus=[0, 0],
+            p_max_mw=[100, 100],
+            cost_per_mwh=[10, 50],
+            ramp_up_mw_per_h=[20, np.inf],
+            name="g",
+        )
+    )
     model.add(gf.Load(bus=0, p_mw=[10.0, 60.0], name="d"))
     r = model.solve()
     assert r.objective == pytest.approx(1900.0, rel=1e-7)

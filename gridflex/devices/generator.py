@@ -113,8 +113,12 @@ class Generator(Device):
     def prepare(self, ctx):
         super().prepare(ctx)
         prm, o, n = self.params, self.owner, self.n
-        self.p_max = unit_or_profile(prm["p_max_mw"], n, ctx.periods, owner=o, param="p_max_mw", allow_inf=True)
-        self.p_min = unit_or_profile(prm["p_min_mw"], n, ctx.periods, owner=o, param="p_min_mw", allow_inf=True)
+        self.p_max = unit_or_profile(
+            prm["p_max_mw"], n, ctx.periods, owner=o, param="p_max_mw", allow_inf=True
+        )
+        self.p_min = unit_or_profile(
+            prm["p_min_mw"], n, ctx.periods, owner=o, param="p_min_mw", allow_inf=True
+        )
         check_order(self.p_min, self.p_max, owner=o, low_name="p_min_mw", high_name="p_max_mw")
         self.c = {
             k: unit_values(prm[k], n, owner=o, param=k)
