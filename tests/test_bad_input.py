@@ -96,7 +96,7 @@ def test_infeasible_model_raises_and_returns_no_numbers():
     model = gf.Model(net, periods=2, net_elements=False)
     model.add(gf.Generator(bus=0, p_max_mw=10, name="g"))
     model.add(gf.Load(bus=0, p_mw=[5.0, 50.0], name="d"))
-    with pytest.raises(gf.SolveError, match="infeasible.*shed_cost_per_mwh") as info:
+    with pytest.raises(gf.SolveError, match=r"infeasible.*shed_cost_per_mwh") as info:
         model.solve()
     assert info.value.status == "infeasible"
 
