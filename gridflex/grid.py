@@ -134,6 +134,12 @@ class Grid:
         br = self.branches
         return self.base_mva / (br.x_pu * br.tap)
 
+    def bbus(self):
+        """Sparse nodal susceptance matrix ``B = A^T diag(b) A`` (n_bus x n_bus), MW per rad."""
+        A = self.incidence(in_service_only=True)
+        b = self.susceptance_mw_per_rad() * self.branches.in_service
+        return (A.T @ sp.diags(b) @ A).tocsc()
+
     def dc_flow_matrix(self):
         """Sparse ``Bf`` (n_branch x n_bus) with flow_mw = Bf @ theta_rad + shift term."""
         b = self.susceptance_mw_per_rad() * self.branches.in_service

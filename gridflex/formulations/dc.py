@@ -2,7 +2,6 @@
 
 import cvxpy as cp
 import numpy as np
-import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from gridflex.formulations.base import Formulation, NetworkBuild
@@ -87,14 +86,12 @@ def ptdf_matrix(grid):
     Solves the reduced sparse B system once per bus (sparse LU); out-of-service branches get
     zero rows.
     """
-    A = grid.incidence(in_service_only=True).tocsc()
-    b = grid.susceptance_mw_per_rad() * grid.branches.in_service
-    Bbus = (A.T @ sp.diags(b) @ A).tocsc()
+    Bbus = grid.bbus()
     keep = np.setdiff1d(np.arange(grid.n_bus), grid.slack_pos)
     lu = spla.splu(Bbus[keep][:, keep].tocsc())
     X = np.zeros((grid.n_bus, grid.n_bus))
     X[np.ix_(keep, keep)] = lu.solve(np.eye(len(keep)))
-    return np.asarray(sp.diags(b) @ A @ X)
+    return np.asarray(grid.dc_flow_matrix() @ X)
 
 
 def _ptdf_shift_flow(grid, ptdf):
