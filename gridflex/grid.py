@@ -35,7 +35,8 @@ class BranchTable:
     x_pu: np.ndarray  # series reactance (tap ratio not included)
     tap: np.ndarray  # off-nominal tap ratio (1 for lines)
     shift_rad: np.ndarray
-    rating_mva: np.ndarray  # np.inf where unlimited
+    rating_mva: np.ndarray  # thermal limit incl. max_loading_percent; np.inf where unlimited
+    nominal_mva: np.ndarray  # what pandapower's loading_percent refers to (no max_loading_percent)
     in_service: np.ndarray
 
 
@@ -197,6 +198,9 @@ def _branch_table(net, bus_index):
         tap=tap,
         shift_rad=np.deg2rad(br[:, SHIFT]),
         rating_mva=np.r_[_line_rating_mva(net), _trafo_rating_mva(net)],
+        nominal_mva=np.r_[
+            _line_rating_mva(net, nominal=True), _trafo_rating_mva(net, nominal=True)
+        ],
         in_service=np.r_[net.line.in_service.to_numpy(bool), net.trafo.in_service.to_numpy(bool)],
     )
 
@@ -225,18 +229,18 @@ def _ppc_bus_to_position(bus_lookup, bus_index):
     return inverse
 
 
-def _line_rating_mva(net):
+def _line_rating_mva(net, nominal=False):
     line = net.line
     vn_kv = net.bus.vn_kv.loc[line.from_bus].to_numpy()
-    loading = _max_loading(line)
+    loading = 1.0 if nominal else _max_loading(line)
     rating = line.max_i_ka * line.df * line.parallel * vn_kv * math.sqrt(3) * loading
     return _unlimited_to_inf(rating.to_numpy(float))
 
 
-def _trafo_rating_mva(net):
+def _trafo_rating_mva(net, nominal=False):
     trafo = net.trafo
-    rating = trafo.sn_mva * trafo.parallel * _max_loading(trafo)
-    if "df" in trafo:
+    rating = trafo.sn_mva * trafo.parallel * (1.0 if nominal else _max_loading(trafo))
+    if "df" in trafo and not nominal:
         rating = rating * trafo.df
     return _unlimited_to_inf(rating.to_numpy(float))
 

@@ -10,7 +10,7 @@ from gridflex.devices.net_elements import devices_from_net
 from gridflex.errors import InputError
 from gridflex.formulations import DC, CopperPlate, Formulation
 from gridflex.grid import Grid
-from gridflex.profiles import time_axis
+from gridflex.profiles import profile_values, time_axis
 from gridflex.results import Results, branch_tables, cost_table, merge_tables, stack_frames
 from gridflex.solvers import solve_checked
 
@@ -54,6 +54,10 @@ class Model:
                 f"got {self.formulation!r}"
             )
         self.devices = []
+        if load_scale is not None:
+            load_scale = profile_values(
+                load_scale, 1, self.periods, owner="Model", param="load_scale"
+            )[0]
         if net_elements:
             for device in devices_from_net(net, load_scale):
                 self.add(device)
@@ -94,8 +98,8 @@ class Model:
         constraints = []
         for device in self.devices:
             constraints += device.build(ctx)
-        p_inj = self._nodal_injection(ctx)
-        self.network = self.formulation.build(self.grid, p_inj, ctx.T)
+        self._p_inj = self._nodal_injection(ctx)
+        self.network = self.formulation.build(self.grid, self._p_inj, ctx.T)
         self._cost_terms = [(d, k, e) for d in self.devices for k, e in d.cost_terms(ctx).items()]
         objective = cp.Minimize(sum((e for _, _, e in self._cost_terms), cp.Constant(0.0)))
         self.problem = cp.Problem(objective, constraints + self.network.constraints)
@@ -103,23 +107,14 @@ class Model:
 
     def _nodal_injection(self, ctx):
         """Sum of all device injections per bus, (n_bus, T), via one sparse incidence."""
-        injections = [d.injection_mw() for d in self.devices]
-        buses = np.concatenate([d.terminal_buses for d in self.devices]) if self.devices else []
-        if not injections:
+        if not self.devices:
             return cp.Constant(np.zeros((self.grid.n_bus, ctx.T)))
+        buses = np.concatenate([d.terminal_buses for d in self.devices])
         rows = self.grid.bus_positions(buses, owner="Model")
         C = sp.csr_matrix(
             (np.ones(len(rows)), (rows, np.arange(len(rows)))), shape=(self.grid.n_bus, len(rows))
         )
-        stacked = cp.vstack(
-            [
-                cp.reshape(x, (x.shape[0], ctx.T), order="C")
-                if not isinstance(x, np.ndarray)
-                else x
-                for x in injections
-            ]
-        )
-        return C @ stacked
+        return C @ cp.vstack([d.injection_mw() for d in self.devices])
 
     def solve(self, solver=None, **solver_options):
         """Build (if needed) and solve; return :class:`~gridflex.results.Results`.
@@ -159,7 +154,7 @@ class Model:
         )
 
     def _bus_table(self, ctx):
-        p_inj = self._nodal_injection(ctx).value
+        p_inj = self._p_inj.value
         cols = pd.Index(self.grid.bus_index, name="element")
 
         def frame(values):

@@ -100,25 +100,34 @@ def cost_table(rows):
 
 
 def branch_tables(grid, flow_mw, periods):
-    """``res_line`` and ``res_trafo`` from branch flows (n_branch, T), pandapower-like columns."""
+    """``res_line`` and ``res_trafo`` from branch flows (n_branch, T), pandapower-like columns.
+
+    ``loading_percent`` has pandapower's meaning (|flow| over the nominal rating: ``max_i_ka``
+    of lines, ``sn_mva`` of trafos, without ``max_loading_percent``); ``limit_percent`` is
+    |flow| over the thermal limit the model enforces (100 = binding). They differ where
+    ``max_loading_percent`` is not 100 (e.g. the PGLib transformer limits of case118).
+    """
     br = grid.branches
-    with np.errstate(divide="ignore", invalid="ignore"):
-        loading = 100.0 * np.abs(flow_mw) / br.rating_mva.reshape(-1, 1)
-    loading[~np.isfinite(loading)] = np.nan
     out = {}
     for element, cols in (("line", ("p_from_mw", "p_to_mw")), ("trafo", ("p_hv_mw", "p_lv_mw"))):
         rows = br.element == element
         if rows.any():
-            out[f"res_{element}"] = _branch_frame(
-                flow_mw[rows], loading[rows], br.element_index[rows], cols, periods
+            flow = flow_mw[rows]
+            quantities = {
+                cols[0]: flow,
+                cols[1]: -flow,
+                "loading_percent": _percent(flow, br.nominal_mva[rows]),
+                "limit_percent": _percent(flow, br.rating_mva[rows]),
+            }
+            labels = pd.Index(br.element_index[rows], name="element")
+            out[f"res_{element}"] = stack_frames(
+                {k: pd.DataFrame(v.T, index=periods, columns=labels) for k, v in quantities.items()}
             )
     return out
 
 
-def _branch_frame(flow, loading, labels, cols, periods):
-    def frame(values):
-        return pd.DataFrame(values.T, index=periods, columns=pd.Index(labels, name="element"))
-
-    return stack_frames(
-        {cols[0]: frame(flow), cols[1]: frame(-flow), "loading_percent": frame(loading)}
-    )
+def _percent(flow, rating):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = 100.0 * np.abs(flow) / rating.reshape(-1, 1)
+    share[~np.isfinite(share)] = np.nan
+    return share

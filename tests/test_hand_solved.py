@@ -17,6 +17,7 @@ def test_two_bus_congested_line_splits_prices(two_bus_net):
     assert r.objective == pytest.approx(1400.0, rel=1e-7)
     np.testing.assert_allclose(r.res_gen["p_mw"].iloc[0], [50.0, 30.0], atol=1e-6)
     np.testing.assert_allclose(r.res_bus["price_per_mwh"].iloc[0], [10.0, 30.0], atol=1e-5)
+    assert r.res_line["limit_percent"].iloc[0, 0] == pytest.approx(100.0, abs=1e-5)
     assert r.res_line["loading_percent"].iloc[0, 0] == pytest.approx(100.0, abs=1e-5)
 
 

@@ -64,6 +64,10 @@ def test_dispatch_with_pglib_ratings_matches_rundcopp(name):
     assert r.objective == pytest.approx(net.res_cost, rel=1e-4)
     loading = r.res_line["loading_percent"].iloc[0].to_numpy()
     np.testing.assert_allclose(loading, net.res_line.loading_percent, atol=1e-2)
+    trafo_loading = r.res_trafo["loading_percent"].iloc[0].to_numpy()
+    np.testing.assert_allclose(trafo_loading, net.res_trafo.loading_percent, atol=1e-2)
+    binding = (r.res_line["limit_percent"].iloc[0] > 99.99).sum()
+    assert binding == {"ieee14": 0, "ieee24": 0, "ieee118": 1}[name]
 
 
 def test_sign_convention_against_pandapower_tables():
