@@ -17,6 +17,7 @@ from gridflex.formulations import DC, DCPTDF, CopperPlate, Formulation
 from gridflex.grid import Grid
 from gridflex.model import Model
 from gridflex.results import Results
+from gridflex.scenario import load_scenario
 
 try:  # the networks package is installed from the repository's top-level networks/ folder
     from gridflex import networks
@@ -44,5 +45,6 @@ __all__ = [
     "SolverNotInstalledError",
     "Storage",
     "conventions",
+    "load_scenario",
     "networks",
 ]

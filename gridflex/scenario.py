@@ -1,8 +1,8 @@
-"""Scenarios: a folder with one validated definition file, CSV profiles, and a source for each number.
+"""Scenarios: a folder with one checked definition file, CSV profiles and a source for each number.
 
 A scenario folder holds ``scenario.toml`` (read with the standard library's TOML reader), the CSV
 files it names and, optionally, ``study.py`` (a hook for studies that need more than one solve,
-see :meth:`Scenario.study`). The format is described in docs/scenarios.md; in short::
+see :meth:`Scenario.load_study`). The format is described in docs/scenarios.md; in short::
 
     [scenario]
     name = "quickstart"
@@ -159,8 +159,8 @@ class Scenario:
     devices : list of DeviceSpec
     solver : str or None
         Solver to use (automatic choice when None); ``gridflex run --solver`` overrides it.
-    study : dict
-        The free-form ``[study]`` table, for a ``study.py`` hook.
+    study_options : dict
+        The free-form ``[study]`` table, read by a ``study.py`` hook (not checked here).
 
     Examples
     --------
@@ -180,7 +180,7 @@ class Scenario:
     load_scale: Quantity | None
     devices: list
     solver: str | None = None
-    study: dict = field(default_factory=dict)
+    study_options: dict = field(default_factory=dict)
 
     @property
     def file(self):
@@ -195,7 +195,10 @@ class Scenario:
         """The pandapower net, from :func:`gridflex.networks.load_network`."""
         from gridflex import networks
 
-        return networks.load_network(self.network, **self.network_options)
+        try:
+            return networks.load_network(self.network, **self.network_options)
+        except (ValueError, TypeError) as exc:  # e.g. an option value the network rejects
+            raise InputError(f"{self.file}: [scenario], key 'network_options': {exc}") from None
 
     def build_model(self):
         """A :class:`~gridflex.model.Model` with the network, the load scale and all devices.
@@ -235,7 +238,7 @@ class Scenario:
             rows += [(spec.name, spec.type, k, q.describe(), q.source) for k, q in items]
         return pd.DataFrame(rows, columns=["entry", "type", "parameter", "value", "source"])
 
-    def study(self):
+    def load_study(self):
         """The ``run(scenario, out_dir) -> dict`` function of the folder's ``study.py``, or None.
 
         A scenario whose study needs more than one solve (sweeps, comparisons, a paper's
@@ -342,8 +345,9 @@ def load_scenario(path_or_name):
         raise InputError(f"{file}: missing the [scenario] table")
     head = _parse_head(raw["scenario"], _Where(file, "[scenario]"))
     reader = _CsvReader(folder, head["periods"])
-    at = _Where(file, "[scenario]")
     scale = raw["scenario"].get("load_scale")
+    if scale is not None:
+        scale = _quantity(scale, _Where(file, "[scenario]", "load_scale"), reader)
     devices = raw.get("devices", [])
     if not isinstance(devices, list):
         raise InputError(f"{file}: 'devices' must be an array of tables ([[devices]])")
@@ -351,9 +355,9 @@ def load_scenario(path_or_name):
     _check_unique_names(specs, file)
     return Scenario(
         path=folder,
-        load_scale=None if scale is None else _quantity(scale, at.key("load_scale"), reader),
+        load_scale=scale,
         devices=specs,
-        study=raw.get("study", {}),
+        study_options=raw.get("study", {}),
         **head,
     )
 
@@ -394,7 +398,7 @@ def _check_keys(table, allowed, required, at):
 def _parse_head(head, at):
     """The scalar fields of ``[scenario]`` (everything but ``load_scale``)."""
     _check_keys(head, HEAD_REQUIRED + HEAD_OPTIONAL, HEAD_REQUIRED, at)
-    for key in ("name", "network", "freq", "start", "description", "formulation", "solver"):
+    for key in ("name", "network", "freq", "description", "formulation", "solver"):
         if key in head and not isinstance(head[key], str):
             raise at.key(key).error(f"must be a string, got {head[key]!r}")
     network, options, source = _parse_network(head, at)
@@ -423,10 +427,14 @@ def _parse_network(head, at):
         raise at.key("network").error(
             f"unknown network '{name}'; valid networks: {', '.join(NETWORKS)}"
         )
-    options = dict(head.get("network_options", {}))
+    at_options = at.key("network_options")
+    options = head.get("network_options", {})
+    if not isinstance(options, dict):
+        raise at_options.error(f"must be a table {{ option = ..., source = ... }}, got {options!r}")
+    options = dict(options)
     if not options:
         return name, {}, None
-    at = at.key("network_options")
+    at = at_options
     source = options.pop("source", None)
     if not isinstance(source, str) or not source.strip():
         raise at.error('needs a source: network_options = { ..., source = "..." }')
@@ -473,7 +481,8 @@ def _parse_device(entry, k, file, reader):
     at = replace(at, entry=f"{at.entry} ({dtype} '{name}')" if name else f"{at.entry} ({dtype})")
     if dtype not in Device.registry:
         valid = ", ".join(sorted(Device.registry))
-        raise at.key("type").error(f"unknown device type {dtype!r}; valid types: {valid}")
+        problem = "missing (required)" if dtype is None else f"unknown device type {dtype!r}"
+        raise at.key("type").error(f"{problem}; valid types: {valid}")
     accepted = _constructor_parameters(Device.registry[dtype])
     _check_device_keys(entry, dtype, accepted, at)
     given = [k for k in ("bus", "bus_number") if k in entry]
