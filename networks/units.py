@@ -15,6 +15,8 @@ import pandapower as pp
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from gridflex.devices.net_elements import UNIT_PARAMETER_COLUMNS
+
 __all__ = [
     "UNIT_CLASSES",
     "UNIT_PARAMETER_COLUMNS",
@@ -40,13 +42,7 @@ UNIT_CLASSES = pd.DataFrame(
 )
 """Size classes with their assumed, typical parameters (see docs/networks.md for sources)."""
 
-UNIT_PARAMETER_COLUMNS = (
-    "ramp_up_mw_per_h",
-    "ramp_down_mw_per_h",
-    "min_up_h",
-    "min_down_h",
-    "startup_cost",
-)
+# The column names are the contract with gridflex.devices.net_elements, which reads them.
 
 
 def typical_unit_parameters(p_max_mw: ArrayLike) -> pd.DataFrame:
