@@ -12,7 +12,7 @@ from gridflex.formulations import DC, CopperPlate, Formulation
 from gridflex.grid import Grid
 from gridflex.profiles import profile_values, time_axis
 from gridflex.results import Results, branch_tables, cost_table, merge_tables, stack_frames
-from gridflex.solvers import solve_checked
+from gridflex.solvers import fix_integers, solve_checked
 
 
 class Model:
@@ -116,7 +116,7 @@ class Model:
         )
         return C @ cp.vstack([d.injection_mw() for d in self.devices])
 
-    def solve(self, solver=None, **solver_options):
+    def solve(self, solver=None, milp_prices=False, **solver_options):
         """Build (if needed) and solve; return :class:`~gridflex.results.Results`.
 
         Parameters
@@ -124,6 +124,10 @@ class Model:
         solver : str, optional
             Override the automatic choice (HiGHS for LP/MILP, Clarabel for QP/SOCP, SCIP for
             MIQP/MISOCP).
+        milp_prices : bool
+            For a mixed-integer problem, re-solve the LP with the integers fixed at their optimal
+            values and take prices (and every other dual) from it. Otherwise a MILP's
+            ``price_per_mwh`` is NaN.
         **solver_options
             Passed to ``cvxpy.Problem.solve``.
 
@@ -135,7 +139,16 @@ class Model:
         if self.problem is None:
             self.build()
         used = solve_checked(self.problem, solver, **solver_options)
+        if milp_prices and self.problem.is_mixed_integer():
+            self._duals_from_fixed_integers(**solver_options)
         return self._results(used)
+
+    def _duals_from_fixed_integers(self, **solver_options):
+        """Pricing run: the LP with integers fixed; its duals are stored on our constraints."""
+        pricing = fix_integers(self.problem)
+        solve_checked(pricing, None, **solver_options)
+        for ours, theirs in zip(self.problem.constraints, pricing.constraints, strict=True):
+            ours.save_dual_value(theirs.dual_value)
 
     def _results(self, solver):
         ctx = self.context

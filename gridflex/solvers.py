@@ -11,6 +11,7 @@ MIQP, MISOCP       SCIP       the installed solver that handles both
 """
 
 import cvxpy as cp
+import numpy as np
 
 from gridflex.errors import SolveError, SolverNotInstalledError
 
@@ -75,3 +76,28 @@ def solve_checked(problem, solver=None, **options):
             f"{name} returned status '{problem.status}': {hint}", status=problem.status, solver=name
         )
     return name
+
+
+def fix_integers(problem):
+    """The continuous problem with every integer/boolean variable fixed at its solved value.
+
+    Used to price a MILP's solution: the LP with the commitment fixed has duals (the usual
+    "pricing run" of unit-commitment markets). Constraints keep their order, so constraint ``i``
+    of the result corresponds to constraint ``i`` of ``problem``.
+    """
+    fixed = {
+        v.id: cp.Constant(np.round(v.value))
+        for v in problem.variables()
+        if v.attributes["boolean"] or v.attributes["integer"]
+    }
+    objective = type(problem.objective)(_substitute(problem.objective.args[0], fixed))
+    return cp.Problem(objective, [_substitute(c, fixed) for c in problem.constraints])
+
+
+def _substitute(expr, fixed):
+    """Copy of ``expr`` with the variables in ``fixed`` (id -> constant) replaced."""
+    if isinstance(expr, cp.Variable):
+        return fixed.get(expr.id, expr)
+    if not expr.args:
+        return expr
+    return expr.copy([_substitute(arg, fixed) for arg in expr.args])

@@ -115,3 +115,29 @@ def test_min_up_time_changes_the_schedule(min_up_h, expected_on):
     model.add(gf.Load(bus=0, p_mw=[50, 50, 10, 10, 50], name="d"))
     r = model.solve()
     np.testing.assert_array_equal(r.res_gen["on"]["a"], expected_on)
+
+
+def test_milp_prices_from_the_pricing_run():
+    # Unit a (10/MWh, 20-100 MW, start 100) is committed in all periods; b (50/MWh) covers the
+    # peak. With a's commitment fixed, the marginal unit is a (10), b (50), a (10).
+    net = pp.create_empty_network()
+    pp.create_bus(net, vn_kv=20.0)
+    model = gf.Model(net, periods=3, net_elements=False)
+    model.add(
+        gf.Generator(
+            bus=0,
+            p_max_mw=100,
+            p_min_mw=20,
+            cost_per_mwh=10,
+            commitment=True,
+            startup_cost=100,
+            initial_on=False,
+            name="a",
+        )
+    )
+    model.add(gf.Generator(bus=0, p_max_mw=100, cost_per_mwh=50, name="b"))
+    model.add(gf.Load(bus=0, p_mw=[50, 150, 50], name="d"))
+    assert model.solve().res_bus["price_per_mwh"].isna().all().all()
+    r = model.solve(milp_prices=True)
+    assert r.objective == pytest.approx(100 + 10 * 200 + 50 * 50)
+    np.testing.assert_allclose(r.res_bus["price_per_mwh"][0], [10, 50, 10], atol=1e-6)
