@@ -65,7 +65,7 @@ class Model:
 
     @property
     def context(self):
-        return BuildContext(self.grid, self.periods, self.dt_h)
+        return BuildContext(self.grid, self.periods, self.dt_h, self.formulation.reactive)
 
     def add(self, device):
         """Add a device (returns it). Names must be unique; a missing name is generated."""
@@ -98,23 +98,30 @@ class Model:
         constraints = []
         for device in self.devices:
             constraints += device.build(ctx)
-        self._p_inj = self._nodal_injection(ctx)
-        self.network = self.formulation.build(self.grid, self._p_inj, ctx.T)
+        self._p_inj = self._nodal_injection(ctx, [d.injection_mw() for d in self.devices])
+        self._q_inj = self._nodal_injection(ctx, [d.injection_mvar() for d in self.devices])
+        q_inj = self._q_inj if ctx.reactive else None
+        self.network = self.formulation.build(self.grid, self._p_inj, ctx.T, q_inj)
         self._cost_terms = [(d, k, e) for d in self.devices for k, e in d.cost_terms(ctx).items()]
         objective = cp.Minimize(sum((e for _, _, e in self._cost_terms), cp.Constant(0.0)))
         self.problem = cp.Problem(objective, constraints + self.network.constraints)
         return self.problem
 
-    def _nodal_injection(self, ctx):
-        """Sum of all device injections per bus, (n_bus, T), via one sparse incidence."""
-        if not self.devices:
+    def _nodal_injection(self, ctx, injections):
+        """Sum of device injections per bus, (n_bus, T), via one sparse incidence.
+
+        ``injections`` has one entry per device: an (n_terminals, T) expression or array, or
+        None for a device without that quantity (e.g. no reactive power).
+        """
+        used = [(d, x) for d, x in zip(self.devices, injections, strict=True) if x is not None]
+        if not used:
             return cp.Constant(np.zeros((self.grid.n_bus, ctx.T)))
-        buses = np.concatenate([d.terminal_buses for d in self.devices])
+        buses = np.concatenate([d.terminal_buses for d, _ in used])
         rows = self.grid.bus_positions(buses, owner="Model")
         C = sp.csr_matrix(
             (np.ones(len(rows)), (rows, np.arange(len(rows)))), shape=(self.grid.n_bus, len(rows))
         )
-        return C @ cp.vstack([d.injection_mw() for d in self.devices])
+        return C @ cp.vstack([x for _, x in used])
 
     def solve(self, solver=None, milp_prices=False, **solver_options):
         """Build (if needed) and solve; return :class:`~gridflex.results.Results`.
@@ -174,6 +181,8 @@ class Model:
             return pd.DataFrame(np.asarray(values).T, index=ctx.periods, columns=cols)
 
         out = {"p_mw": frame(-p_inj)}
+        if ctx.reactive:
+            out["q_mvar"] = frame(-np.asarray(self._q_inj.value))
         prices = self.formulation.prices_per_mwh(self.network, self.grid, ctx.dt_h)
         out["price_per_mwh"] = frame(prices if prices is not None else np.full(p_inj.shape, np.nan))
         for name, values in self.formulation.bus_results(self.network, self.grid).items():

@@ -31,6 +31,7 @@ class BuildContext:
     grid: object  # gridflex.grid.Grid
     periods: pd.Index
     dt_h: float
+    reactive: bool = False  # the formulation models reactive power
 
     @property
     def T(self):
@@ -111,6 +112,10 @@ class Device:
     def injection_mw(self):
         """Active power into the network, expression (n_terminals, T), producing positive."""
         raise NotImplementedError
+
+    def injection_mvar(self):
+        """Reactive power into the network (n_terminals, T), or None for none (the default)."""
+        return None
 
     def cost_terms(self, ctx):
         """Cost components: dict name -> scalar cvxpy expression (in the inputs' currency)."""

@@ -88,10 +88,13 @@ class Generator(Device):
         min_down_h=0.0,
         startup_cost=0.0,
         initial_on=True,
+        q_min_mvar=-math.inf,
+        q_max_mvar=math.inf,
         name=None,
         unit_labels=None,
     ):
         super().__init__(bus, name=name, unit_labels=unit_labels)
+        self.q_limits = (q_min_mvar, q_max_mvar)
         self.params = dict(
             p_max_mw=p_max_mw,
             p_min_mw=p_min_mw,
@@ -146,6 +149,11 @@ class Generator(Device):
 
     def _prepare_optional(self, ctx):
         o, n = self.owner, self.n
+        self.q_min, self.q_max = (
+            unit_or_profile(v, n, ctx.periods, owner=o, param=k, allow_inf=True)
+            for v, k in zip(self.q_limits, ("q_min_mvar", "q_max_mvar"), strict=True)
+        )
+        check_order(self.q_min, self.q_max, owner=o, low_name="q_min_mvar", high_name="q_max_mvar")
         if self.p_initial_mw is not None:
             self.p_initial = unit_values(self.p_initial_mw, n, owner=o, param="p_initial_mw")
         else:
@@ -162,9 +170,10 @@ class Generator(Device):
     # --- model ----------------------------------------------------------------------------
     def build(self, ctx):
         self.p = cp.Variable((self.n, ctx.T), name=f"{self.name}_p_mw")
+        q_cons = self._reactive(ctx)
         if self.commitment:
-            return self._build_commitment(ctx)
-        cons = _finite_bounds(self.p, self.p_min, self.p_max, self.owner)
+            return q_cons + self._build_commitment(ctx)
+        cons = q_cons + _finite_bounds(self.p, self.p_min, self.p_max, self.owner)
         cons += ramp_limits(
             self.p,
             self.c["ramp_up_mw_per_h"] * ctx.dt_h,
@@ -223,6 +232,17 @@ class Generator(Device):
     def injection_mw(self):
         return self.p
 
+    def _reactive(self, ctx):
+        """Reactive output ``q_min <= q <= q_max`` where the formulation models it."""
+        if not ctx.reactive:
+            self.q = None
+            return []
+        self.q = cp.Variable((self.n, ctx.T), name=f"{self.name}_q_mvar")
+        return _finite_bounds(self.q, self.q_min, self.q_max, self.owner)
+
+    def injection_mvar(self):
+        return self.q
+
     def cost_terms(self, ctx):
         dt, c = ctx.dt_h, self.c
         on = self.u if self.commitment else np.ones((self.n, ctx.T))
@@ -239,6 +259,8 @@ class Generator(Device):
 
     def results(self, ctx):
         out = {"p_mw": self.p.value, "p_max_mw": self.p_max}
+        if self.q is not None:
+            out["q_mvar"] = self.q.value
         if self.commitment:
             out["on"] = np.round(self.u.value)
             out["startup"] = np.round(self.v.value, 9)
@@ -272,6 +294,8 @@ class ExternalGrid(Generator):
         cost_per_mw2h=0.0,
         cost_per_h=0.0,
         pwl_cost=None,
+        q_min_mvar=-math.inf,
+        q_max_mvar=math.inf,
         name=None,
         unit_labels=None,
     ):
@@ -282,6 +306,8 @@ class ExternalGrid(Generator):
             cost_per_mw2h=cost_per_mw2h,
             cost_per_h=cost_per_h,
             pwl_cost=pwl_cost,
+            q_min_mvar=q_min_mvar,
+            q_max_mvar=q_max_mvar,
             name=name,
             unit_labels=unit_labels,
         )

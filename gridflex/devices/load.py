@@ -61,6 +61,15 @@ class Load(Device):
     def injection_mw(self):
         return -self.demand if self.shed is None else self.shed - self.demand
 
+    def injection_mvar(self):
+        """Reactive withdrawal; shed load keeps its power factor (q shed = q/p * p shed)."""
+        if self.shed is None:
+            return -self.q_demand
+        ratio = np.divide(
+            self.q_demand, self.demand, out=np.zeros_like(self.demand), where=self.demand != 0
+        )
+        return cp.multiply(ratio, self.shed) - self.q_demand
+
     def cost_terms(self, ctx):
         if self.shed is None:
             return {}
@@ -68,4 +77,12 @@ class Load(Device):
 
     def results(self, ctx):
         shed = np.zeros_like(self.demand) if self.shed is None else self.shed.value
-        return {"p_mw": self.demand - shed, "shed_mw": shed, "demand_mw": self.demand}
+        ratio = np.divide(
+            self.q_demand, self.demand, out=np.zeros_like(self.demand), where=self.demand != 0
+        )
+        return {
+            "p_mw": self.demand - shed,
+            "q_mvar": self.q_demand - ratio * shed,
+            "shed_mw": shed,
+            "demand_mw": self.demand,
+        }

@@ -74,7 +74,7 @@ def _gens(net, et, cls):
     p_min = rows.get("min_p_mw", no_limits).fillna(
         p_set.where(rows.get("max_p_mw", no_limits).isna(), 0.0)
     )
-    kw = _costs(net, et, rows.index) | _unit_parameters(rows)
+    kw = _costs(net, et, rows.index) | _unit_parameters(rows) | _q_limits(rows)
     dev = cls(
         rows.bus.to_numpy(),
         p_max.to_numpy(float),
@@ -93,7 +93,7 @@ def _ext_grids(net):
         return None
     p_min = rows.min_p_mw.fillna(-math.inf) if "min_p_mw" in rows else -math.inf
     p_max = rows.max_p_mw.fillna(math.inf) if "max_p_mw" in rows else math.inf
-    kw = _costs(net, "ext_grid", rows.index)
+    kw = _costs(net, "ext_grid", rows.index) | _q_limits(rows)
     price = kw.pop("cost_per_mwh", 0.0)
     return ExternalGrid(
         rows.bus.to_numpy(),
@@ -162,3 +162,15 @@ def _costs(net, et, index):
 
 def _unit_parameters(rows):
     return {c: rows[c].to_numpy(float) for c in UNIT_PARAMETER_COLUMNS if c in rows}
+
+
+def _q_limits(rows):
+    """Reactive limits from ``min_q_mvar``/``max_q_mvar`` where given (NaN: unlimited)."""
+    out = {}
+    for col, key, default in (
+        ("min_q_mvar", "q_min_mvar", -math.inf),
+        ("max_q_mvar", "q_max_mvar", math.inf),
+    ):
+        if col in rows:
+            out[key] = rows[col].astype(float).fillna(default).to_numpy()
+    return out

@@ -21,12 +21,23 @@ class NetworkBuild:
 
 
 class Formulation:
-    """Base class: network physics as constraints on the nodal injections."""
+    """Base class: network physics as constraints on the nodal injections.
+
+    Attributes
+    ----------
+    reactive : bool
+        True when the formulation models reactive power; devices then create reactive
+        variables and the model passes ``q_inj`` (n_bus, T) in Mvar to :meth:`build`.
+    """
 
     has_branch_flows = False
+    reactive = False
 
-    def build(self, grid, p_inj, T):
-        """Return a :class:`NetworkBuild` for injections ``p_inj`` (n_bus, T) on ``grid``."""
+    def build(self, grid, p_inj, T, q_inj=None):
+        """Return a :class:`NetworkBuild` for injections ``p_inj`` (n_bus, T) MW on ``grid``.
+
+        ``q_inj`` (n_bus, T) Mvar, producing positive, is given when :attr:`reactive` is True.
+        """
         raise NotImplementedError
 
     def bus_results(self, build, grid):

@@ -25,7 +25,7 @@ class DC(Formulation):
 
     has_branch_flows = True
 
-    def build(self, grid, p_inj, T):
+    def build(self, grid, p_inj, T, q_inj=None):
         A = grid.incidence(in_service_only=True)
         theta = cp.Variable((grid.n_bus, T), name="theta_rad")
         flow = cp.Variable((grid.n_branch, T), name="flow_mw")
@@ -51,7 +51,7 @@ class DCPTDF(Formulation):
 
     has_branch_flows = True
 
-    def build(self, grid, p_inj, T):
+    def build(self, grid, p_inj, T, q_inj=None):
         ptdf = ptdf_matrix(grid)
         limited = np.flatnonzero(np.isfinite(grid.branches.rating_mva) & grid.branches.in_service)
         balance = cp.sum(-p_inj, axis=0) == 0
