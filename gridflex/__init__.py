@@ -16,6 +16,7 @@ from gridflex.errors import GridflexError, InputError, SolveError, SolverNotInst
 from gridflex.formulations import DC, DCPTDF, CopperPlate, Formulation
 from gridflex.grid import Grid
 from gridflex.model import Model
+from gridflex.network import Boundary, Network
 from gridflex.results import Results
 from gridflex.scenario import load_scenario
 
@@ -29,6 +30,7 @@ __version__ = "0.1.0"
 __all__ = [
     "DC",
     "DCPTDF",
+    "Boundary",
     "CopperPlate",
     "Device",
     "ExternalGrid",
@@ -39,6 +41,7 @@ __all__ = [
     "InputError",
     "Load",
     "Model",
+    "Network",
     "Renewable",
     "Results",
     "SolveError",

@@ -1,4 +1,4 @@
-"""Model: a pandapower net, devices and a formulation, assembled into one cvxpy problem."""
+"""Model: networks, devices and formulations, assembled into one cvxpy problem."""
 
 import cvxpy as cp
 import numpy as np
@@ -6,33 +6,32 @@ import pandas as pd
 import scipy.sparse as sp
 
 from gridflex.devices.base import BuildContext, Device
-from gridflex.devices.net_elements import devices_from_net
 from gridflex.errors import InputError
-from gridflex.formulations import DC, CopperPlate, Formulation
-from gridflex.grid import Grid
+from gridflex.network import Network
 from gridflex.profiles import profile_values, time_axis
 from gridflex.results import Results, branch_tables, cost_table, merge_tables, stack_frames
 from gridflex.solvers import fix_integers, solve_checked
 
 
 class Model:
-    """A multi-period dispatch model on a pandapower net.
+    """A multi-period dispatch model on one or more pandapower nets.
 
     Parameters
     ----------
-    net : pandapowerNet
-        The network; never modified.
+    net : pandapowerNet or list of Network
+        One net (the common case), or several :class:`~gridflex.network.Network` objects
+        joined by :class:`~gridflex.network.Boundary` devices.
     periods : int or pandas.DatetimeIndex
         The time axis: a count (hourly by default) or evenly spaced timestamps.
     formulation : Formulation, optional
-        Network physics; default :class:`~gridflex.formulations.DC` when the net has branches,
-        :class:`~gridflex.formulations.CopperPlate` otherwise.
+        For a single net: network physics; default :class:`~gridflex.formulations.DC` when the
+        net has branches, :class:`~gridflex.formulations.CopperPlate` otherwise.
     dt_h : float, optional
         Period length in hours (taken from a DatetimeIndex's spacing by default).
     load_scale : float, array (T,) or pandas.Series, optional
-        Per-period multiplier of the net's loads.
+        For a single net: per-period multiplier of the net's loads.
     net_elements : bool
-        Include the net's own gens, sgens, ext_grids, loads and shunts as devices (default).
+        For a single net: include its gens, sgens, ext_grids, loads and shunts as devices.
 
     Examples
     --------
@@ -44,33 +43,65 @@ class Model:
     def __init__(
         self, net, periods=1, *, formulation=None, dt_h=None, load_scale=None, net_elements=True
     ):
-        self.net = net
-        self.grid = Grid(net)
         self.periods, self.dt_h = time_axis(periods, dt_h)
-        self.formulation = formulation or (DC() if self.grid.n_branch else CopperPlate())
-        if not isinstance(self.formulation, Formulation):
-            raise InputError(
-                f"Model: formulation must be a Formulation instance (e.g. gf.DC()), "
-                f"got {self.formulation!r}"
-            )
+        networks = (
+            net
+            if isinstance(net, list | tuple)
+            else [
+                Network(
+                    net, formulation=formulation, load_scale=load_scale, net_elements=net_elements
+                )
+            ]
+        )
+        self.networks = _by_name(networks)
         self.devices = []
-        if load_scale is not None:
-            load_scale = profile_values(
-                load_scale, 1, self.periods, owner="Model", param="load_scale"
-            )[0]
-        if net_elements:
-            for device in devices_from_net(net, load_scale):
-                self.add(device)
+        for network in self.networks.values():
+            scale = network.load_scale
+            if scale is not None:
+                scale = profile_values(
+                    scale, 1, self.periods, owner=_owner(self.networks, network), param="load_scale"
+                )[0]
+            for device in network.element_devices(scale):
+                self.add(device, network=network.name)
         self.problem = None
 
+    # --- the first (or only) network, for single-network use ----------------------------------
     @property
-    def context(self):
-        return BuildContext(self.grid, self.periods, self.dt_h, self.formulation.reactive)
+    def main(self):
+        return next(iter(self.networks.values()))
 
-    def add(self, device):
-        """Add a device (returns it). Names must be unique; a missing name is generated."""
+    @property
+    def net(self):
+        return self.main.net
+
+    @property
+    def grid(self):
+        return self.main.grid
+
+    @property
+    def formulation(self):
+        return self.main.formulation
+
+    @formulation.setter
+    def formulation(self, value):
+        self.main.formulation = value
+        self.problem = None
+
+    def context(self, device=None):
+        """The :class:`BuildContext` a device is prepared and built with."""
+        names = device.terminal_networks if device is not None else [self.main.name]
+        reactive = any(self.networks[n].formulation.reactive for n in names if n in self.networks)
+        grid = self.networks[names[0]].grid if names[0] in self.networks else self.grid
+        grids = {k: v.grid for k, v in self.networks.items()}
+        return BuildContext(grid, self.periods, self.dt_h, reactive, grids)
+
+    def add(self, device, network=None):
+        """Add a device to ``network`` (default: the first); returns it. Names are unique."""
         if not isinstance(device, Device):
             raise InputError(f"Model.add: expected a gridflex device, got {type(device).__name__}")
+        if network is not None and str(network) not in self.networks:
+            raise InputError(f"Model.add: no network '{network}' (networks: {list(self.networks)})")
+        device.network = device.network or str(network or self.main.name)
         taken = {d.name for d in self.devices}
         if device.name is None:
             base = type(device).__name__.lower()
@@ -90,39 +121,69 @@ class Model:
                 return d
         raise KeyError(f"no device '{name}'; devices: {[d.name for d in self.devices]}")
 
+    # --- assembly ------------------------------------------------------------------------------
     def build(self):
         """Check every device, then assemble the cvxpy problem (returned and kept)."""
-        ctx = self.context
         for device in self.devices:
-            device.prepare(ctx)
+            device.prepare(self.context(device))
         constraints = []
         for device in self.devices:
-            constraints += device.build(ctx)
-        self._p_inj = self._nodal_injection(ctx, [d.injection_mw() for d in self.devices])
-        self._q_inj = self._nodal_injection(ctx, [d.injection_mvar() for d in self.devices])
-        q_inj = self._q_inj if ctx.reactive else None
-        self.network = self.formulation.build(self.grid, self._p_inj, ctx.T, q_inj)
-        self._cost_terms = [(d, k, e) for d in self.devices for k, e in d.cost_terms(ctx).items()]
+            constraints += device.build(self.context(device))
+        p_inj = self._nodal_injection([d.injection_mw() for d in self.devices])
+        q_inj = self._nodal_injection([d.injection_mvar() for d in self.devices])
+        self.builds, self._injections = {}, {}
+        for name, network in self.networks.items():
+            p, q = self._slice(p_inj, name), self._slice(q_inj, name)
+            self._injections[name] = (p, q)
+            reactive = network.formulation.reactive
+            build = network.formulation.build(
+                network.grid, p, len(self.periods), q if reactive else None
+            )
+            self.builds[name] = build
+            constraints += build.constraints
+        self.network = self.builds[self.main.name]
+        self._cost_terms = [
+            (d, k, e) for d in self.devices for k, e in d.cost_terms(self.context(d)).items()
+        ]
         objective = cp.Minimize(sum((e for _, _, e in self._cost_terms), cp.Constant(0.0)))
-        self.problem = cp.Problem(objective, constraints + self.network.constraints)
+        self.problem = cp.Problem(objective, constraints)
         return self.problem
 
-    def _nodal_injection(self, ctx, injections):
-        """Sum of device injections per bus, (n_bus, T), via one sparse incidence.
+    def _offsets(self):
+        sizes = [n.grid.n_bus for n in self.networks.values()]
+        return dict(zip(self.networks, np.r_[0, np.cumsum(sizes)[:-1]], strict=True)), sum(sizes)
+
+    def _nodal_injection(self, injections):
+        """Device injections summed per bus of all networks, (total buses, T), or None.
 
         ``injections`` has one entry per device: an (n_terminals, T) expression or array, or
         None for a device without that quantity (e.g. no reactive power).
         """
         used = [(d, x) for d, x in zip(self.devices, injections, strict=True) if x is not None]
         if not used:
-            return cp.Constant(np.zeros((self.grid.n_bus, ctx.T)))
-        buses = np.concatenate([d.terminal_buses for d, _ in used])
-        rows = self.grid.bus_positions(buses, owner="Model")
+            return None
+        offsets, n_total = self._offsets()
+        rows = np.concatenate([self._terminal_rows(d, offsets) for d, _ in used])
         C = sp.csr_matrix(
-            (np.ones(len(rows)), (rows, np.arange(len(rows)))), shape=(self.grid.n_bus, len(rows))
+            (np.ones(len(rows)), (rows, np.arange(len(rows)))), shape=(n_total, len(rows))
         )
         return C @ cp.vstack([x for _, x in used])
 
+    def _terminal_rows(self, device, offsets):
+        rows = []
+        for network, bus in zip(device.terminal_networks, device.terminal_buses, strict=True):
+            grid = self.networks[network].grid
+            rows.append(offsets[network] + grid.bus_positions([bus], owner=device.owner)[0])
+        return np.asarray(rows, dtype=int)
+
+    def _slice(self, injection, name):
+        n_bus = self.networks[name].grid.n_bus
+        if injection is None:
+            return cp.Constant(np.zeros((n_bus, len(self.periods))))
+        start = self._offsets()[0][name]
+        return injection[start : start + n_bus, :]
+
+    # --- solving -------------------------------------------------------------------------------
     def solve(self, solver=None, milp_prices=False, **solver_options):
         """Build (if needed) and solve; return :class:`~gridflex.results.Results`.
 
@@ -157,34 +218,61 @@ class Model:
         for ours, theirs in zip(self.problem.constraints, pricing.constraints, strict=True):
             ours.save_dual_value(theirs.dual_value)
 
+    # --- results -------------------------------------------------------------------------------
     def _results(self, solver):
-        ctx = self.context
-        tables = {}
-        for device in self.devices:
-            frames = device.result_frames(ctx)
-            tables.setdefault(device.result_table, []).append(stack_frames(frames))
-        tables = {k: merge_tables(v) for k, v in tables.items()}
-        tables["res_bus"] = self._bus_table(ctx)
-        if self.network.branch_flow_mw is not None:
-            flow = np.asarray(self.network.branch_flow_mw.value)
-            tables.update(branch_tables(self.grid, flow, ctx.periods))
+        by_network = {name: self._network_tables(name) for name in self.networks}
         costs = cost_table([(d.name, k, float(e.value)) for d, k, e in self._cost_terms])
         return Results(
-            tables, costs, self.problem.value, solver, self.problem.status, ctx.periods, ctx.dt_h
+            by_network[self.main.name],
+            costs,
+            self.problem.value,
+            solver,
+            self.problem.status,
+            self.periods,
+            self.dt_h,
+            by_network=by_network,
         )
 
-    def _bus_table(self, ctx):
-        p_inj = self._p_inj.value
-        cols = pd.Index(self.grid.bus_index, name="element")
+    def _network_tables(self, name):
+        tables = {}
+        for device in (d for d in self.devices if d.network == name):
+            frames = device.result_frames(self.context(device))
+            tables.setdefault(device.result_table, []).append(stack_frames(frames))
+        tables = {k: merge_tables(v) for k, v in tables.items()}
+        tables["res_bus"] = self._bus_table(name)
+        build = self.builds[name]
+        if build.branch_flow_mw is not None:
+            flow = np.asarray(build.branch_flow_mw.value)
+            tables.update(branch_tables(self.networks[name].grid, flow, self.periods))
+        return tables
+
+    def _bus_table(self, name):
+        network, build = self.networks[name], self.builds[name]
+        p_inj, q_inj = (np.asarray(x.value) for x in self._injections[name])
+        cols = pd.Index(network.grid.bus_index, name="element")
 
         def frame(values):
-            return pd.DataFrame(np.asarray(values).T, index=ctx.periods, columns=cols)
+            return pd.DataFrame(np.asarray(values).T, index=self.periods, columns=cols)
 
         out = {"p_mw": frame(-p_inj)}
-        if ctx.reactive:
-            out["q_mvar"] = frame(-np.asarray(self._q_inj.value))
-        prices = self.formulation.prices_per_mwh(self.network, self.grid, ctx.dt_h)
+        if network.formulation.reactive:
+            out["q_mvar"] = frame(-q_inj)
+        prices = network.formulation.prices_per_mwh(build, network.grid, self.dt_h)
         out["price_per_mwh"] = frame(prices if prices is not None else np.full(p_inj.shape, np.nan))
-        for name, values in self.formulation.bus_results(self.network, self.grid).items():
-            out[name] = frame(values)
+        for key, values in network.formulation.bus_results(build, network.grid).items():
+            out[key] = frame(values)
         return stack_frames(out)
+
+
+def _by_name(networks):
+    if not networks or not all(isinstance(n, Network) for n in networks):
+        raise InputError("Model: give one pandapower net or a list of gf.Network objects")
+    names = [n.name for n in networks]
+    if len(set(names)) != len(names):
+        raise InputError(f"Model: network names must be unique, got {names}")
+    return {n.name: n for n in networks}
+
+
+def _owner(networks, network):
+    """How errors name the model: 'Model', or 'Model (name)' with several networks."""
+    return "Model" if len(networks) == 1 else f"Model ({network.name})"

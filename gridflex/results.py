@@ -24,8 +24,9 @@ class Results:
         All ``res_*`` tables; each is also an attribute (``result.res_bus``, ...).
     """
 
-    def __init__(self, tables, costs, objective, solver, status, periods, dt_h):
+    def __init__(self, tables, costs, objective, solver, status, periods, dt_h, by_network=None):
         self.tables = tables
+        self.by_network = by_network or {}
         self.costs = costs
         self.objective = float(objective)
         self.solver, self.status = solver, status
@@ -40,6 +41,23 @@ class Results:
                 f"no table '{name}' in these results; available: {', '.join(sorted(tables))}"
             )
         raise AttributeError(name)
+
+    def network(self, name):
+        """The results of network ``name`` of a several-network model (same costs, objective)."""
+        if name not in self.by_network:
+            raise KeyError(
+                f"no network '{name}' in these results; networks: {list(self.by_network)}"
+            )
+        return Results(
+            self.by_network[name],
+            self.costs,
+            self.objective,
+            self.solver,
+            self.status,
+            self.periods,
+            self.dt_h,
+            by_network=self.by_network,
+        )
 
     def __repr__(self):
         return (

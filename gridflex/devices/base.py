@@ -14,7 +14,7 @@ producing positive) and :attr:`Device.terminal_buses`; a device never reaches in
 formulation. See :mod:`gridflex.conventions` for the sign convention of reported results.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
@@ -28,10 +28,11 @@ from gridflex.errors import InputError
 class BuildContext:
     """What a device may know about the model it is built into."""
 
-    grid: object  # gridflex.grid.Grid
+    grid: object  # gridflex.grid.Grid of the device's network
     periods: pd.Index
     dt_h: float
-    reactive: bool = False  # the formulation models reactive power
+    reactive: bool = False  # the device's network (or one of them) models reactive power
+    grids: dict = field(default_factory=dict)  # every network's Grid by name
 
     @property
     def T(self):
@@ -71,6 +72,7 @@ class Device:
                 f"or a non-empty list of them, got {bus!r}"
             )
         self.name = name
+        self.network = None  # set by Model.add
         self._unit_labels = None if unit_labels is None else list(unit_labels)
         self._built = False
 
@@ -95,6 +97,11 @@ class Device:
     def terminal_buses(self):
         """pandapower bus index of each row of :meth:`injection_mw` (one per unit by default)."""
         return self.bus
+
+    @property
+    def terminal_networks(self):
+        """Network name of each terminal (all the device's own network by default)."""
+        return [self.network] * len(self.terminal_buses)
 
     # --- lifecycle --------------------------------------------------------------------------
     def prepare(self, ctx):
