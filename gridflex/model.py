@@ -143,7 +143,12 @@ class Model:
             constraints += build.constraints
         self.network = self.builds[self.main.name]
         self._cost_terms = [
-            (d, k, e) for d in self.devices for k, e in d.cost_terms(self.context(d)).items()
+            (d.name, k, e) for d in self.devices for k, e in d.cost_terms(self.context(d)).items()
+        ]
+        self._cost_terms += [
+            (name, k, e)
+            for name, network in self.networks.items()
+            for k, e in network.formulation.cost_terms(self.builds[name]).items()
         ]
         objective = cp.Minimize(sum((e for _, _, e in self._cost_terms), cp.Constant(0.0)))
         self.problem = cp.Problem(objective, constraints)
@@ -221,7 +226,7 @@ class Model:
     # --- results -------------------------------------------------------------------------------
     def _results(self, solver):
         by_network = {name: self._network_tables(name) for name in self.networks}
-        costs = cost_table([(d.name, k, float(e.value)) for d, k, e in self._cost_terms])
+        costs = cost_table([(owner, k, float(e.value)) for owner, k, e in self._cost_terms])
         return Results(
             by_network[self.main.name],
             costs,
@@ -240,7 +245,8 @@ class Model:
             tables.setdefault(device.result_table, []).append(stack_frames(frames))
         tables = {k: merge_tables(v) for k, v in tables.items()}
         tables["res_bus"] = self._bus_table(name)
-        build = self.builds[name]
+        build, network = self.builds[name], self.networks[name]
+        tables.update(network.formulation.tables(build, network.grid))
         if build.branch_flow_mw is not None:
             flow = np.asarray(build.branch_flow_mw.value)
             tables.update(branch_tables(self.networks[name].grid, flow, self.periods))

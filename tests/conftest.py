@@ -44,3 +44,24 @@ def two_bus_net():
 def three_bus_net():
     """Triangle of equal reactances; only line 1-3 limited (40 MVA)."""
     return line_net(3, [(0, 1, None), (1, 2, None), (0, 2, 40.0)])
+
+
+@pytest.fixture
+def four_bus_net():
+    """Four 110 kV buses: 0-1 (60 MW), 1-2 (60 MW), 2-3 (100 MW); angle reference at bus 0."""
+    net = pp.create_empty_network(sn_mva=100.0)
+    for i in range(4):
+        pp.create_bus(net, vn_kv=110.0, name=str(i + 1))
+    for f, t, rating in ((0, 1, 60.0), (1, 2, 60.0), (2, 3, 100.0)):
+        pp.create_line_from_parameters(
+            net,
+            f,
+            t,
+            length_km=10.0,
+            r_ohm_per_km=0.0,
+            x_ohm_per_km=0.4,
+            c_nf_per_km=0.0,
+            max_i_ka=rating / (3**0.5 * 110.0),
+        )
+    pp.create_ext_grid(net, 0, min_p_mw=0.0, max_p_mw=0.0)
+    return net

@@ -40,6 +40,14 @@ class Formulation:
         """
         raise NotImplementedError
 
+    def cost_terms(self, build):
+        """Cost components of the network itself (e.g. candidate investment); none by default."""
+        return {}
+
+    def tables(self, build, grid):
+        """Extra result tables (name -> DataFrame) of the network itself; none by default."""
+        return {}
+
     def bus_results(self, build, grid):
         """Extra per-bus result columns (name -> array (n_bus, T)); none by default."""
         return {}

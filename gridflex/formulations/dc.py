@@ -1,7 +1,10 @@
 """DC power flow: B-theta with per-branch flow variables (default), and a PTDF variant."""
 
+import math
+
 import cvxpy as cp
 import numpy as np
+import pandas as pd
 import scipy.sparse.linalg as spla
 
 from gridflex.formulations.base import Formulation, NetworkBuild
@@ -25,19 +28,84 @@ class DC(Formulation):
 
     has_branch_flows = True
 
+    def __init__(self, candidates=None, angle_limit_rad=math.pi):
+        self.candidates = candidates
+        self.angle_limit_rad = float(angle_limit_rad)
+
     def build(self, grid, p_inj, T, q_inj=None):
-        A = grid.incidence(in_service_only=True)
         theta = cp.Variable((grid.n_bus, T), name="theta_rad")
         flow = cp.Variable((grid.n_branch, T), name="flow_mw")
+        cand = self.candidates.positions(grid) if self.candidates else np.array([], dtype=int)
+        fixed = np.setdiff1d(np.arange(grid.n_branch), cand)
         shift = grid.dc_shift_flow_mw().reshape(-1, 1)
-        cons = [flow == grid.dc_flow_matrix() @ theta + shift]
-        balance = A.T @ flow - p_inj == 0
+        cons = [flow[fixed, :] == (grid.dc_flow_matrix() @ theta + shift)[fixed, :]]
+        balance = grid.incidence(in_service_only=False).T @ flow - p_inj == 0
         cons += [balance, theta[grid.slack_pos, :] == 0]
-        cons += _flow_limits(flow, grid)
-        return NetworkBuild(cons, balance, branch_flow_mw=flow, extra={"theta_rad": theta})
+        cons += _flow_limits(flow, grid, fixed)
+        extra = {"theta_rad": theta}
+        if cand.size:
+            extra["built"], more = _candidate_constraints(
+                grid, theta, flow, cand, self.angle_limit_rad
+            )
+            cons += more
+            extra["candidate_positions"] = cand
+        return NetworkBuild(cons, balance, branch_flow_mw=flow, extra=extra)
+
+    def cost_terms(self, build):
+        if "built" not in build.extra:
+            return {}
+        cost = self.candidates.costs(len(build.extra["candidate_positions"]))
+        return {"investment": cost @ build.extra["built"][:, 0]}
+
+    def tables(self, build, grid):
+        """``res_candidate``: one row per candidate branch with its build decision and cost."""
+        if "built" not in build.extra:
+            return {}
+        pos = build.extra["candidate_positions"]
+        return {
+            "res_candidate": pd.DataFrame(
+                {
+                    "element": grid.branches.element[pos],
+                    "index": grid.branches.element_index[pos],
+                    "built": np.round(build.extra["built"].value[:, 0]).astype(int),
+                    "cost": self.candidates.costs(len(pos)),
+                }
+            )
+        }
 
     def bus_results(self, build, grid):
         return {"va_degree": np.rad2deg(build.extra["theta_rad"].value)}
+
+    def __repr__(self):
+        return f"DC(candidates={self.candidates!r})" if self.candidates else "DC()"
+
+
+def _candidate_constraints(grid, theta, flow, cand, angle_limit):
+    r"""Big-M B-theta for candidates: Ohm's law holds when built, flow is zero when not.
+
+    .. math::
+
+        |f_c - b_c (\theta_i - \theta_j) - f^{shift}_c| \le M_c (1 - y_c), \quad
+        |f_c| \le \bar S_c y_c, \quad |\theta| \le \theta^{max}, \quad
+        M_c = 2 b_c \theta^{max}
+
+    (an unrated candidate uses ``M_c`` as its flow bound). Exact: with every angle within
+    ``angle_limit`` the angle difference never exceeds ``2 angle_limit``.
+    """
+    b = grid.susceptance_mw_per_rad()[cand].reshape(-1, 1)
+    A = grid.incidence(in_service_only=False)[cand]
+    shift = -b * grid.branches.shift_rad[cand].reshape(-1, 1)
+    built = cp.Variable((len(cand), 1), boolean=True, name="built")
+    big_m = 2.0 * np.abs(b) * angle_limit
+    rating = grid.branches.rating_mva[cand].reshape(-1, 1)
+    bound = np.where(np.isfinite(rating), rating, big_m)
+    ohm = flow[cand, :] - cp.multiply(b, A @ theta) - shift
+    cons = [
+        cp.abs(ohm) <= cp.multiply(big_m, 1 - built),
+        cp.abs(flow[cand, :]) <= cp.multiply(bound, built),
+        cp.abs(theta) <= angle_limit,
+    ]
+    return built, cons
 
 
 class DCPTDF(Formulation):
@@ -71,9 +139,12 @@ class DCPTDF(Formulation):
         return lam[None, :] - ex["ptdf"][ex["limited"], :].T @ mu
 
 
-def _flow_limits(flow, grid):
+def _flow_limits(flow, grid, rows=None):
+    """``|f| <= rating`` on the in-service rated branches among ``rows`` (default all)."""
     rating = grid.branches.rating_mva
     limited = np.flatnonzero(np.isfinite(rating) & grid.branches.in_service)
+    if rows is not None:
+        limited = np.intersect1d(limited, rows)
     if len(limited) == 0:
         return []
     bound = rating[limited].reshape(-1, 1)
