@@ -13,7 +13,7 @@ Quick start::
 from gridflex import conventions
 from gridflex.devices import Device, ExternalGrid, Generator, Load, Renewable, Storage
 from gridflex.errors import GridflexError, InputError, SolveError, SolverNotInstalledError
-from gridflex.formulations import DC, DCPTDF, CopperPlate, Formulation
+from gridflex.formulations import DC, DCPTDF, CopperPlate, Formulation, LinDistFlow, SOCDistFlow
 from gridflex.grid import Grid
 from gridflex.model import Model
 from gridflex.network import Boundary, Network
@@ -39,11 +39,13 @@ __all__ = [
     "Grid",
     "GridflexError",
     "InputError",
+    "LinDistFlow",
     "Load",
     "Model",
     "Network",
     "Renewable",
     "Results",
+    "SOCDistFlow",
     "SolveError",
     "SolverNotInstalledError",
     "Storage",

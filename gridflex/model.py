@@ -247,9 +247,9 @@ class Model:
         tables["res_bus"] = self._bus_table(name)
         build, network = self.builds[name], self.networks[name]
         tables.update(network.formulation.tables(build, network.grid))
-        if build.branch_flow_mw is not None:
-            flow = np.asarray(build.branch_flow_mw.value)
-            tables.update(branch_tables(self.networks[name].grid, flow, self.periods))
+        quantities = network.formulation.branch_results(build, network.grid)
+        if quantities is not None:
+            tables.update(branch_tables(network.grid, quantities, self.periods))
         return tables
 
     def _bus_table(self, name):

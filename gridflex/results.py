@@ -117,31 +117,52 @@ def cost_table(rows):
     return frame.set_index(["device", "component"]).astype({"cost": float})
 
 
-def branch_tables(grid, flow_mw, periods):
-    """``res_line`` and ``res_trafo`` from branch flows (n_branch, T), pandapower-like columns.
+def branch_tables(grid, quantities, periods):
+    """``res_line`` and ``res_trafo`` from per-branch arrays (n_branch, T), pandapower-like.
 
-    ``loading_percent`` has pandapower's meaning (|flow| over the nominal rating: ``max_i_ka``
-    of lines, ``sn_mva`` of trafos, without ``max_loading_percent``); ``limit_percent`` is
-    |flow| over the thermal limit the model enforces (100 = binding). They differ where
-    ``max_loading_percent`` is not 100 (e.g. the PGLib transformer limits of case118).
+    ``quantities`` holds at least ``p_from_mw``; a formulation with reactive power and losses
+    adds ``p_to_mw``, ``q_from_mvar``, ``q_to_mvar``, ``pl_mw``, ... (without ``p_to_mw`` the
+    branch is lossless). Transformer columns say ``hv``/``lv`` for ``from``/``to``.
+    ``loading_percent`` has pandapower's meaning (flow over the nominal rating: ``max_i_ka`` of
+    lines, ``sn_mva`` of trafos, without ``max_loading_percent``; apparent power at the more
+    loaded end where reactive power is modelled), ``limit_percent`` is the same flow over the
+    limit the model enforces (100 = binding). They differ where ``max_loading_percent`` is not
+    100 (e.g. the PGLib transformer limits of case118).
     """
-    br = grid.branches
+    q = dict(quantities)
+    q.setdefault("p_to_mw", -q["p_from_mw"])
+    flow = _apparent(q)
+    q["loading_percent"] = _percent(flow, grid.branches.nominal_mva)
+    q["limit_percent"] = _percent(flow, grid.branches.rating_mva)
     out = {}
-    for element, cols in (("line", ("p_from_mw", "p_to_mw")), ("trafo", ("p_hv_mw", "p_lv_mw"))):
-        rows = br.element == element
+    for element in ("line", "trafo"):
+        rows = grid.branches.element == element
         if rows.any():
-            flow = flow_mw[rows]
-            quantities = {
-                cols[0]: flow,
-                cols[1]: -flow,
-                "loading_percent": _percent(flow, br.nominal_mva[rows]),
-                "limit_percent": _percent(flow, br.rating_mva[rows]),
-            }
-            labels = pd.Index(br.element_index[rows], name="element")
+            labels = pd.Index(grid.branches.element_index[rows], name="element")
             out[f"res_{element}"] = stack_frames(
-                {k: pd.DataFrame(v.T, index=periods, columns=labels) for k, v in quantities.items()}
+                {
+                    _column(k, element): pd.DataFrame(
+                        np.asarray(v)[rows].T, index=periods, columns=labels
+                    )
+                    for k, v in q.items()
+                }
             )
     return out
+
+
+def _apparent(q):
+    """Largest apparent (or active, without Q) power of the two ends of each branch."""
+    if "q_from_mvar" not in q:
+        return np.maximum(np.abs(q["p_from_mw"]), np.abs(q["p_to_mw"]))
+    s_from = np.hypot(q["p_from_mw"], q["q_from_mvar"])
+    s_to = np.hypot(q["p_to_mw"], q.get("q_to_mvar", -q["q_from_mvar"]))
+    return np.maximum(s_from, s_to)
+
+
+def _column(name, element):
+    if element == "trafo":
+        return name.replace("_from_", "_hv_").replace("_to_", "_lv_")
+    return name
 
 
 def _percent(flow, rating):

@@ -465,7 +465,8 @@ def formulation_classes():
     found, todo = {}, list(Formulation.__subclasses__())
     while todo:
         cls = todo.pop()
-        found[cls.__name__] = cls
+        if not cls.__name__.startswith("_"):
+            found[cls.__name__] = cls
         todo += cls.__subclasses__()
     return found
 

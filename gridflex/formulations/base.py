@@ -44,6 +44,16 @@ class Formulation:
         """Cost components of the network itself (e.g. candidate investment); none by default."""
         return {}
 
+    def branch_results(self, build, grid):
+        """Per-branch arrays (n_branch, T) for ``res_line``/``res_trafo``, or None.
+
+        The default reports the active flow at the from-end (lossless); formulations with
+        reactive power and losses override it.
+        """
+        if build.branch_flow_mw is None:
+            return None
+        return {"p_from_mw": np.asarray(build.branch_flow_mw.value)}
+
     def tables(self, build, grid):
         """Extra result tables (name -> DataFrame) of the network itself; none by default."""
         return {}

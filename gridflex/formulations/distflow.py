@@ -92,9 +92,11 @@ class _BranchFlow(Formulation):
         }
 
     def _cone(self, x):
+        """The relaxed ``P^2 + Q^2 <= w l`` (none without losses)."""
         return []
 
     def _branch_limits(self, grid, tree, x):
+        """Constraints limiting the edge flows; each subclass chooses its form."""
         raise NotImplementedError
 
     def _voltage_limits(self, grid, tree, v):
