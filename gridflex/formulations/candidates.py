@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandapower as pp
+import pandas as pd
 
 from gridflex.errors import InputError
 
@@ -88,3 +89,28 @@ def add_candidate_line(net, from_bus, to_bus, *, like=None, **parameters):
         parameters = {**net.line.loc[like, cols].to_dict(), **parameters}
     index = pp.create_line_from_parameters(out, from_bus, to_bus, in_service=False, **parameters)
     return out, int(index)
+
+
+def candidate_cost_terms(candidates, build):
+    """``{"investment": cost @ built}`` of a build with candidates, else ``{}``."""
+    if "built" not in build.extra:
+        return {}
+    cost = candidates.costs(len(build.extra["candidate_positions"]))
+    return {"investment": cost @ build.extra["built"][:, 0]}
+
+
+def candidate_table(candidates, build, grid):
+    """``{"res_candidate": DataFrame}``: element, index, built (0/1) and cost per candidate."""
+    if "built" not in build.extra:
+        return {}
+    pos = build.extra["candidate_positions"]
+    return {
+        "res_candidate": pd.DataFrame(
+            {
+                "element": grid.branches.element[pos],
+                "index": grid.branches.element_index[pos],
+                "built": np.round(build.extra["built"].value[:, 0]).astype(int),
+                "cost": candidates.costs(len(pos)),
+            }
+        )
+    }

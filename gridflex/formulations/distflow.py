@@ -29,7 +29,9 @@ import scipy.sparse as sp
 
 from gridflex.errors import InputError
 from gridflex.formulations.base import Formulation, NetworkBuild
-from gridflex.formulations.radial import radial_tree
+from gridflex.formulations.candidates import candidate_cost_terms, candidate_table
+from gridflex.formulations.distflow_candidates import candidate_flow_from_mw, candidate_model
+from gridflex.formulations.radial import edge_rating_pu, radial_tree
 
 SHUNT_WARN_SHARE = 1e-3
 """Ignored line charging / trafo magnetising power above this share of the base warns."""
@@ -69,13 +71,23 @@ class _BranchFlow(Formulation):
         tree = radial_tree(grid)
         warn_ignored_shunts(grid)
         x = self._variables(grid, tree, T)
-        balance, q_balance = _balances(grid, tree, x, p_inj, q_inj)
+        p_cand, q_cand, cand_cons, cand_extra = self._candidates(grid, tree, x)
+        balance, q_balance = _balances(
+            grid, tree, x, p_inj - grid.base_mva * p_cand, q_inj - grid.base_mva * q_cand
+        )
         limits = self._branch_limits(grid, tree, x)
-        cons = [balance, q_balance, *_voltage_drop(tree, x), *limits]
+        cons = [balance, q_balance, *_voltage_drop(tree, x), *limits, *cand_cons]
         cons += self._voltage_limits(grid, tree, x["v"])
         cons += self._cone(x)
-        extra = dict(x, tree=tree, q_balance=q_balance, limits=limits)
-        return NetworkBuild(cons, balance, _branch_flow_from_mw(grid, tree, x), extra)
+        extra = dict(x, tree=tree, q_balance=q_balance, limits=limits, **cand_extra)
+        flow = _branch_flow_from_mw(grid, tree, x)
+        if cand_extra:
+            flow = flow + candidate_flow_from_mw(grid, cand_extra, T)
+        return NetworkBuild(cons, balance, flow, extra)
+
+    def _candidates(self, grid, tree, x):
+        """Candidate-branch terms ``(p, q, constraints, extra)``; none by default."""
+        return 0.0, 0.0, [], {}
 
     def _variables(self, grid, tree, T):
         """Per-unit variables; ``w = a_p * (parent voltage)`` is the sending-end ``v/tau^2``."""
@@ -164,13 +176,40 @@ class LinDistFlow(_BranchFlow):
         Even number of sides (>= 4) of the apparent-power polygon.
     """
 
-    def __init__(self, vm_min_pu=None, vm_max_pu=None, polygon_sides=12):
+    def __init__(self, vm_min_pu=None, vm_max_pu=None, polygon_sides=12, candidates=None):
         super().__init__(vm_min_pu, vm_max_pu)
+        self.candidates = candidates
         if int(polygon_sides) != polygon_sides or polygon_sides < 4 or polygon_sides % 2:
             raise InputError(
                 f"LinDistFlow: polygon_sides must be an even integer >= 4, got {polygon_sides!r}"
             )
         self.polygon_sides = int(polygon_sides)
+
+    def _candidates(self, grid, tree, x):
+        """Reinforcement candidates (see :mod:`gridflex.formulations.distflow_candidates`)."""
+        if not self.candidates:
+            return super()._candidates(grid, tree, x)
+        positions = self.candidates.positions(grid)
+        return candidate_model(grid, tree, x, positions, self.polygon_sides)
+
+    def cost_terms(self, build):
+        return candidate_cost_terms(self.candidates, build) if self.candidates else {}
+
+    def tables(self, build, grid):
+        return candidate_table(self.candidates, build, grid) if self.candidates else {}
+
+    def branch_results(self, build, grid):
+        """As :class:`_BranchFlow`, plus the (lossless) flows of built candidates."""
+        out = super().branch_results(build, grid)
+        if self.candidates:
+            T = out["p_from_mw"].shape[1]
+            p = np.asarray(candidate_flow_from_mw(grid, build.extra, T).value)
+            q = np.asarray(candidate_flow_from_mw(grid, build.extra, T, "Q_candidate").value)
+            out["p_from_mw"] = out["p_from_mw"] + p
+            out["p_to_mw"] = out["p_to_mw"] - p
+            out["q_from_mvar"] = out["q_from_mvar"] + q
+            out["q_to_mvar"] = out["q_to_mvar"] - q
+        return out
 
     def _branch_limits(self, grid, tree, x):
         """``|cos θ_k P + sin θ_k Q| <= S cos(π/N)`` for ``k < N/2`` on limited edges."""
@@ -313,20 +352,6 @@ def _branch_flow_from_mw(grid, tree, x):
     """Expression (n_branch, T): active power into every branch at its from-end, in MW."""
     maps = _branch_end_maps(grid, tree)["p_from_mw"]
     return grid.base_mva * sum(maps[k] @ x[k] for k in ("P", "Q", "l"))
-
-
-def edge_rating_pu(grid, tree):
-    """Rating of every edge (n_edge,) in pu of ``base_mva``; ``inf`` where unlimited.
-
-    A parallel branch ``k`` carries ``|c_k|`` times the edge's power (and current), so the
-    edge limit is ``min_k S_k / |c_k|``: the edge is full when its first member is.
-    """
-    on = tree.edge_of_branch >= 0
-    limit = np.full(tree.n_edge, np.inf)
-    with np.errstate(divide="ignore"):
-        member = grid.branches.rating_mva[on] / grid.base_mva / np.abs(tree.share[on])
-    np.minimum.at(limit, tree.edge_of_branch[on], member)
-    return limit
 
 
 def slack_vm_pu(grid):

@@ -242,3 +242,17 @@ def _branch_names(grid, positions):
     """Human-readable branch names: ``line 3, trafo 0`` (pandapower indices)."""
     br = grid.branches
     return ", ".join(f"{br.element[k]} {br.element_index[k]}" for k in positions)
+
+
+def edge_rating_pu(grid, tree):
+    """Rating of every edge (n_edge,) in pu of ``base_mva``; ``inf`` where unlimited.
+
+    A parallel branch ``k`` carries ``|c_k|`` times the edge's power (and current), so the
+    edge limit is ``min_k S_k / |c_k|``: the edge is full when its first member is.
+    """
+    on = tree.edge_of_branch >= 0
+    limit = np.full(tree.n_edge, np.inf)
+    with np.errstate(divide="ignore"):
+        member = grid.branches.rating_mva[on] / grid.base_mva / np.abs(tree.share[on])
+    np.minimum.at(limit, tree.edge_of_branch[on], member)
+    return limit
