@@ -91,28 +91,34 @@ def test_commitment_matches_brute_force(initial_on):
         assert _respects_min_times(on[i], initial_on[i], UNITS["up"][i], UNITS["down"][i])
 
 
-@pytest.mark.parametrize(("min_up_h", "expected_on"), [(1, [1, 1, 0, 0, 1]), (5, [0, 0, 0, 0, 1])])
-def test_min_up_time_changes_the_schedule(min_up_h, expected_on):
-    # Cheap unit A (min 20 MW) cannot run in periods 3-4 (load 10 MW, no outlet). With a 1 h
-    # min up time it runs in 1-2 and again in 5; with 5 h, a start in period 1 would force it on
-    # through period 5, so it only starts in period 5 (the window is cut at the horizon's end).
+def _cheap_and_dear(load, **unit_a):
+    """One bus: committed unit a (10/MWh, 20-100 MW, off before), unit b (50/MWh), a load."""
     net = pp.create_empty_network()
     pp.create_bus(net, vn_kv=20.0)
-    model = gf.Model(net, periods=5, net_elements=False)
+    model = gf.Model(net, periods=len(load), net_elements=False)
     model.add(
         gf.Generator(
             bus=0,
             p_max_mw=100,
             p_min_mw=20,
             cost_per_mwh=10,
-            min_up_h=min_up_h,
             commitment=True,
             initial_on=False,
             name="a",
+            **unit_a,
         )
     )
     model.add(gf.Generator(bus=0, p_max_mw=100, cost_per_mwh=50, name="b"))
-    model.add(gf.Load(bus=0, p_mw=[50, 50, 10, 10, 50], name="d"))
+    model.add(gf.Load(bus=0, p_mw=load, name="d"))
+    return model
+
+
+@pytest.mark.parametrize(("min_up_h", "expected_on"), [(1, [1, 1, 0, 0, 1]), (5, [0, 0, 0, 0, 1])])
+def test_min_up_time_changes_the_schedule(min_up_h, expected_on):
+    # Cheap unit A (min 20 MW) cannot run in periods 3-4 (load 10 MW, no outlet). With a 1 h
+    # min up time it runs in 1-2 and again in 5; with 5 h, a start in period 1 would force it on
+    # through period 5, so it only starts in period 5 (the window is cut at the horizon's end).
+    model = _cheap_and_dear(load=[50, 50, 10, 10, 50], min_up_h=min_up_h)
     r = model.solve()
     np.testing.assert_array_equal(r.res_gen["on"]["a"], expected_on)
 
@@ -120,23 +126,7 @@ def test_min_up_time_changes_the_schedule(min_up_h, expected_on):
 def test_milp_prices_from_the_pricing_run():
     # Unit a (10/MWh, 20-100 MW, start 100) is committed in all periods; b (50/MWh) covers the
     # peak. With a's commitment fixed, the marginal unit is a (10), b (50), a (10).
-    net = pp.create_empty_network()
-    pp.create_bus(net, vn_kv=20.0)
-    model = gf.Model(net, periods=3, net_elements=False)
-    model.add(
-        gf.Generator(
-            bus=0,
-            p_max_mw=100,
-            p_min_mw=20,
-            cost_per_mwh=10,
-            commitment=True,
-            startup_cost=100,
-            initial_on=False,
-            name="a",
-        )
-    )
-    model.add(gf.Generator(bus=0, p_max_mw=100, cost_per_mwh=50, name="b"))
-    model.add(gf.Load(bus=0, p_mw=[50, 150, 50], name="d"))
+    model = _cheap_and_dear(load=[50, 150, 50], startup_cost=100)
     assert model.solve().res_bus["price_per_mwh"].isna().all().all()
     r = model.solve(milp_prices=True)
     assert r.objective == pytest.approx(100 + 10 * 200 + 50 * 50)
