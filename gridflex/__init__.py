@@ -19,6 +19,7 @@ from gridflex.model import Model
 from gridflex.network import Boundary, Network
 from gridflex.results import Results
 from gridflex.scenario import load_scenario
+from gridflex.validation import ACReport, validate_ac
 
 try:  # the networks package is installed from the repository's top-level networks/ folder
     from gridflex import networks
@@ -30,6 +31,7 @@ __version__ = "0.1.0"
 __all__ = [
     "DC",
     "DCPTDF",
+    "ACReport",
     "Boundary",
     "CopperPlate",
     "Device",
@@ -52,4 +54,5 @@ __all__ = [
     "conventions",
     "load_scenario",
     "networks",
+    "validate_ac",
 ]

@@ -9,7 +9,14 @@ from gridflex.devices.base import BuildContext, Device
 from gridflex.errors import InputError
 from gridflex.network import Network
 from gridflex.profiles import profile_values, time_axis
-from gridflex.results import Results, branch_tables, cost_table, merge_tables, stack_frames
+from gridflex.results import (
+    DeviceInjection,
+    Results,
+    branch_tables,
+    cost_table,
+    merge_tables,
+    stack_frames,
+)
 from gridflex.solvers import fix_integers, solve_checked
 
 
@@ -236,7 +243,30 @@ class Model:
             self.periods,
             self.dt_h,
             by_network=by_network,
+            injections=self._device_injections(),
+            nets={name: network.net for name, network in self.networks.items()},
         )
+
+    def _device_injections(self):
+        """What AC validation writes into the nets: every device's solved injections."""
+        out = []
+        for d in self.devices:
+            p, q = d.injection_mw(), d.injection_mvar()
+            out.append(
+                DeviceInjection(
+                    device=d.name,
+                    net_table=d.net_table,
+                    unit_labels=d.unit_labels,
+                    networks=list(d.terminal_networks),
+                    buses=np.asarray(d.terminal_buses),
+                    p_mw=np.asarray(p.value if hasattr(p, "value") else p, dtype=float),
+                    q_mvar=None
+                    if q is None
+                    else np.asarray(q.value if hasattr(q, "value") else q, dtype=float),
+                    power_factor=d.ac_power_factor,
+                )
+            )
+        return out
 
     def _network_tables(self, name):
         tables = {}

@@ -6,8 +6,24 @@ elements, the device's unit label otherwise). ``result.res_gen["p_mw"]`` is ther
 periods x generators frame. Signs follow :mod:`gridflex.conventions`.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
+
+
+@dataclass
+class DeviceInjection:
+    """One device's solved injections per terminal (producing positive), for AC validation."""
+
+    device: str
+    net_table: str | None  # pandapower table of net elements ("gen", "load", ...), else None
+    unit_labels: list
+    networks: list  # network name per terminal
+    buses: np.ndarray  # pandapower bus per terminal
+    p_mw: np.ndarray  # (n_terminals, T)
+    q_mvar: np.ndarray | None  # (n_terminals, T), None where the model has no reactive power
+    power_factor: float
 
 
 class Results:
@@ -24,9 +40,23 @@ class Results:
         All ``res_*`` tables; each is also an attribute (``result.res_bus``, ...).
     """
 
-    def __init__(self, tables, costs, objective, solver, status, periods, dt_h, by_network=None):
+    def __init__(
+        self,
+        tables,
+        costs,
+        objective,
+        solver,
+        status,
+        periods,
+        dt_h,
+        by_network=None,
+        injections=None,
+        nets=None,
+    ):
         self.tables = tables
         self.by_network = by_network or {}
+        self.injections = injections or []  # DeviceInjection records, for AC validation
+        self.nets = nets or {}  # network name -> pandapower net (never modified)
         self.costs = costs
         self.objective = float(objective)
         self.solver, self.status = solver, status
@@ -41,6 +71,12 @@ class Results:
                 f"no table '{name}' in these results; available: {', '.join(sorted(tables))}"
             )
         raise AttributeError(name)
+
+    def validate_ac(self, network=None, **runpp_options):
+        """AC power flow of every period (see :func:`gridflex.validation.validate_ac`)."""
+        from gridflex.validation import validate_ac
+
+        return validate_ac(self, network, **runpp_options)
 
     def network(self, name):
         """The results of network ``name`` of a several-network model (same costs, objective)."""
@@ -57,6 +93,8 @@ class Results:
             self.periods,
             self.dt_h,
             by_network=self.by_network,
+            injections=self.injections,
+            nets=self.nets,
         )
 
     def __repr__(self):

@@ -58,6 +58,8 @@ class Device:
 
     sign = CONSUMER
     result_table = "res_device"
+    net_table = None  # the pandapower table whose rows the units are (net elements only)
+    ac_power_factor = 1.0  # for AC validation of models without reactive power (q = 0)
     registry: ClassVar[dict] = {}
 
     def __init_subclass__(cls, **kwargs):

@@ -36,15 +36,21 @@ def devices_from_net(net, load_scale=None):
         Multiplier applied to every load's ``p_mw * scaling`` (and ``q_mvar``) per period.
     """
     _reject_unsupported(net)
-    devices = [
-        _gens(net, "gen", Generator),
-        _gens(net, "sgen", Generator),
-        _ext_grids(net),
-        _loads(net, load_scale),
-        _fixed_sgens(net),
-        _shunts(net),
-    ]
-    return [d for d in devices if d is not None]
+    builders = {
+        "gen": lambda: _gens(net, "gen", Generator),
+        "sgen": lambda: _gens(net, "sgen", Generator),
+        "ext_grid": lambda: _ext_grids(net),
+        "load": lambda: _loads(net, load_scale),
+        "sgen_fixed": lambda: _fixed_sgens(net),
+        "shunt": lambda: _shunts(net),
+    }
+    devices = []
+    for table, build in builders.items():
+        device = build()
+        if device is not None:
+            device.net_table = table.removesuffix("_fixed")  # rows of this net table
+            devices.append(device)
+    return devices
 
 
 def _reject_unsupported(net):
