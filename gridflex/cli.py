@@ -25,7 +25,10 @@ import numpy as np
 import pandas as pd
 
 from gridflex.errors import GridflexError
+from gridflex.results import Results
 from gridflex.scenario import list_scenarios, load_scenario
+from gridflex.validation import validate_ac
+from gridflex.validation.report import report_figures, write_report
 
 BINDING_PERCENT = 99.9
 """A branch counts as binding when its loading reaches this percentage in some period."""
@@ -39,6 +42,11 @@ def _add_run_arguments(parser):
     parser.add_argument("scenario", help="scenario folder, or the name of a built-in scenario")
     parser.add_argument("--out", type=Path, help="output folder (default: out/<scenario name>)")
     parser.add_argument("--solver", help="solver name, e.g. HIGHS or CLARABEL (default: by class)")
+    parser.add_argument(
+        "--no-validate",
+        action="store_true",
+        help="skip the AC power-flow validation of the dispatch",
+    )
 
 
 def cmd_run(args):
@@ -49,7 +57,7 @@ def cmd_run(args):
     out = args.out or DEFAULT_OUT / scenario.name
     study = scenario.load_study()
     if study is None:
-        summary, extra = solve_scenario(scenario, out), ()
+        summary, extra = solve_scenario(scenario, out, validate=not args.no_validate), ()
     else:
         summary = dict(study(scenario, out) or {})
         extra = list(summary)
@@ -61,8 +69,11 @@ def cmd_run(args):
     return 0
 
 
-def solve_scenario(scenario, out):
-    """The default study: one solve; writes one CSV per result table into ``out``.
+def solve_scenario(scenario, out, validate=True):
+    """The default study: one solve, then (by default) its AC validation.
+
+    Writes one CSV per result table, ``result.pkl`` (for ``gridflex validate``) and, when
+    validating, the AC report files (``ac_*.csv``, ``ac_validation.png``) into ``out``.
 
     Returns
     -------
@@ -76,16 +87,62 @@ def solve_scenario(scenario, out):
     result = model.solve(solver=scenario.solver)
     t2 = time.perf_counter()
     result.to_csv(out)
+    result.save(out)
+    ac = validate_result(result, out) if validate else None
+    t3 = time.perf_counter()
     summary = {
         "description": scenario.description,
         "network": scenario.network,
         "formulation": scenario.formulation,
         "start": str(scenario.periods[0]),
         **result_summary(result),
-        "wall_time_s": {"build": t1 - t0, "solve": t2 - t1},
+        "wall_time_s": {"build": t1 - t0, "solve": t2 - t1, "ac_validation": t3 - t2},
         "files": sorted(p.name for p in Path(out).glob("*.csv")),
     }
+    if ac is not None:
+        summary["ac_validation"] = ac
     return summary
+
+
+def validate_result(result, out):
+    """AC-validate ``result``, write the report into ``out``, return its headline figures."""
+    report = validate_ac(result)
+    write_report(report, out)
+    return report_figures(report)
+
+
+# --- gridflex validate ---------------------------------------------------------------------
+def _add_validate_arguments(parser):
+    parser.add_argument("result_dir", type=Path, help="folder written by 'gridflex run'")
+
+
+def cmd_validate(args):
+    """AC-validate a saved result and write the report next to it."""
+    figures = validate_result(Results.load(args.result_dir), args.result_dir)
+    print(format_validation(figures, args.result_dir))
+    return 0
+
+
+def format_validation(figures, out):
+    """Console lines for the AC validation figures."""
+    f = figures
+    lines = [
+        f"AC validation   {f['converged']}/{f['periods']} periods converged"
+        + (
+            f" (not: {', '.join(f['not_converged_periods'])})" if f["not_converged_periods"] else ""
+        ),
+        f"violations      {f['violations']} {f['violations_by_kind'] or ''}",
+        f"voltages        {_num(f['vm_min_pu'])} .. {_num(f['vm_max_pu'])} pu",
+        f"max loading     {_num(f['max_loading_percent'])} %",
+        f"slack deviation max |dP| {_num(f['max_abs_slack_deviation_mw'])} MW (AC losses)",
+        f"model vs AC     max |dP| on branches {_num(f['max_dp_branch_mw'])} MW",
+        f"report          {Path(out) / 'ac_summary.csv'}, {Path(out) / 'ac_validation.png'}",
+    ]
+    return "\n".join(lines)
+
+
+def _num(value):
+    return "n/a" if value is None else f"{value:.4g}"
 
 
 def result_summary(result):
@@ -148,7 +205,14 @@ def _records(frame):
 def format_summary(summary, out, extra=()):
     """The short human summary of a run (one figure per line); ``extra``: more keys to show."""
     lines = [f"scenario        {summary['scenario']}"]
-    shown = {"objective", "cost_by_component", "energy_mwh", "price_per_mwh", "wall_time_s"}
+    shown = {
+        "objective",
+        "cost_by_component",
+        "energy_mwh",
+        "price_per_mwh",
+        "wall_time_s",
+        "ac_validation",
+    }
     lines += [
         f"{key:<16}{summary[key]}"
         for key in extra
@@ -172,6 +236,8 @@ def format_summary(summary, out, extra=()):
     price = summary.get("price_per_mwh")
     if price:
         lines.append(f"prices          {price['min']:.2f} .. {price['max']:.2f} per MWh")
+    if summary.get("ac_validation"):
+        lines.append(format_validation(summary["ac_validation"], out))
     lines += _dict_line("wall time (s)", summary.get("wall_time_s"), "{:.2f}")
     lines.append(f"written to      {out}")
     return "\n".join(lines)
@@ -205,6 +271,11 @@ COMMANDS = {
     "run": ("build and solve a scenario, write summary.json and CSVs", _add_run_arguments, cmd_run),
     "networks": ("list the built-in networks", None, cmd_networks),
     "scenarios": ("list the built-in scenarios", None, cmd_scenarios),
+    "validate": (
+        "AC-validate a result saved by 'gridflex run'",
+        _add_validate_arguments,
+        cmd_validate,
+    ),
 }
 """Sub-command name -> (help, function adding its arguments or None, handler)."""
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from gridflex.errors import InputError
+
 
 @dataclass
 class DeviceInjection:
@@ -71,6 +73,32 @@ class Results:
                 f"no table '{name}' in these results; available: {', '.join(sorted(tables))}"
             )
         raise AttributeError(name)
+
+    def save(self, directory):
+        """Pickle these results into ``directory/result.pkl`` (for ``gridflex validate``)."""
+        import pickle
+        from pathlib import Path
+
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        with open(directory / "result.pkl", "wb") as f:
+            pickle.dump(self, f, protocol=pickle.HIGHEST_PROTOCOL)
+        return directory / "result.pkl"
+
+    @staticmethod
+    def load(directory):
+        """Results saved by :meth:`save` (same gridflex and pandapower versions)."""
+        import pickle
+        from pathlib import Path
+
+        path = Path(directory) / "result.pkl"
+        if not path.is_file():
+            raise InputError(
+                f"no saved result in {directory} (expected {path.name}, written "
+                "by 'gridflex run' or Results.save)"
+            )
+        with open(path, "rb") as f:
+            return pickle.load(f)
 
     def validate_ac(self, network=None, **runpp_options):
         """AC power flow of every period (see :func:`gridflex.validation.validate_ac`)."""

@@ -3,6 +3,7 @@
 import contextlib
 import io
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -52,10 +53,11 @@ def test_run_writes_one_csv_per_table_and_summary(quickstart_run):
     out, summary, stdout = quickstart_run
     tables = {"res_bus", "res_gen", "res_ext_grid", "res_load", "res_line", "res_trafo"}
     tables |= {"res_sgen", "res_storage", "costs"}
-    assert {p.stem for p in out.glob("*.csv")} == tables
-    assert summary["files"] == sorted(f"{t}.csv" for t in tables)
+    ac = {"ac_summary", "ac_violations", "ac_gap", "ac_res_bus", "ac_res_line", "ac_res_trafo"}
+    assert {p.stem for p in out.glob("*.csv")} == tables | ac
+    assert summary["files"] == sorted(f"{t}.csv" for t in tables | ac)
     assert summary["scenario"] == "quickstart" and summary["periods"] == 96
-    assert set(summary["wall_time_s"]) == {"load", "build", "solve", "total"}
+    assert set(summary["wall_time_s"]) == {"load", "build", "solve", "ac_validation", "total"}
     assert f"objective       {summary['objective']:,.2f}" in stdout
     assert f"binding lines   {summary['binding_lines']} of 173" in stdout
 
@@ -190,3 +192,26 @@ def run(scenario, out_dir):
     (Path(out_dir) / "marker.txt").write_text(scenario.name)
     return {"answer": scenario.study_options["answer"], "n_devices": len(scenario.devices)}
 """
+
+
+def test_run_validates_ac_and_validate_reproduces_it(quickstart_run, capsys):
+    out, summary, stdout = quickstart_run
+    ac = summary["ac_validation"]
+    assert ac["periods"] == ac["converged"] == 96
+    written = pd.read_csv(out / "ac_summary.csv", index_col=0)
+    assert len(written) == 96 and written["converged"].all()
+    assert ac["violations"] == len(pd.read_csv(out / "ac_violations.csv"))
+    assert (out / "ac_validation.png").stat().st_size > 10_000
+    assert "AC validation   96/96 periods converged" in stdout
+    again = out.parent / "again"
+    shutil.copytree(out, again)
+    for f in again.glob("ac_*"):
+        f.unlink()
+    assert main(["validate", str(again)]) == 0
+    rerun = pd.read_csv(again / "ac_summary.csv", index_col=0)
+    pd.testing.assert_frame_equal(rerun, written)
+
+
+def test_validate_without_saved_result_is_a_clear_error(tmp_path, capsys):
+    assert main(["validate", str(tmp_path)]) == 2
+    assert "no saved result" in capsys.readouterr().err

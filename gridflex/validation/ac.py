@@ -32,7 +32,9 @@ class ACReport:
     ----------
     summary : pandas.DataFrame
         One row per period: ``converged``, ``reason``, ``vm_min_pu``, ``vm_max_pu``,
-        ``max_loading_percent``, ``losses_mw``, ``slack_p_mw``, ``model_slack_p_mw``,
+        ``max_loading_percent`` (pandapower's), ``max_limit_percent`` (share of the branch's
+        ``max_loading_percent``; above 100 = overload), ``losses_mw``, ``slack_p_mw``,
+        ``model_slack_p_mw``,
         ``slack_deviation_mw``, ``balance_mismatch_mw``, ``n_violations``.
     violations : pandas.DataFrame
         One row per (period, element, kind): ``period``, ``element`` (bus/line/trafo),
@@ -50,6 +52,7 @@ class ACReport:
     res_line: pd.DataFrame | None
     res_trafo: pd.DataFrame | None
     gap: pd.DataFrame
+    vm_limits_pu: tuple = (np.nan, np.nan)  # tightest min_vm_pu / max_vm_pu of the net's buses
 
     @property
     def all_converged(self):
@@ -104,6 +107,7 @@ def _run_period(writer, t, arrays, options):
         "vm_min_pu": net.res_bus.vm_pu.min(),
         "vm_max_pu": net.res_bus.vm_pu.max(),
         "max_loading_percent": _max_loading(net),
+        "max_limit_percent": _max_loading(net, of_limit=True),
         "losses_mw": losses,
         "slack_p_mw": slack,
         "model_slack_p_mw": writer.model_slack_p_mw[t],
@@ -113,10 +117,17 @@ def _run_period(writer, t, arrays, options):
     }, found
 
 
-def _max_loading(net):
-    values = np.r_[
-        net.res_line.loading_percent.to_numpy(), net.res_trafo.loading_percent.to_numpy()
-    ]
+def _max_loading(net, of_limit=False):
+    """Largest branch loading (pandapower's), or its share of ``max_loading_percent``."""
+    values = []
+    for element in ("line", "trafo"):
+        loading = net[f"res_{element}"].loading_percent.to_numpy(float)
+        if of_limit and len(loading):
+            limit = net[element].get("max_loading_percent")
+            limit = 100.0 if limit is None else limit.astype(float).fillna(100.0).to_numpy()
+            loading = 100.0 * loading / limit
+        values.append(loading)
+    values = np.concatenate(values)
     return float(np.nanmax(values)) if values.size else np.nan
 
 
@@ -139,6 +150,7 @@ def _report(result, name, writer, rows, arrays, violations):
         "vm_min_pu",
         "vm_max_pu",
         "max_loading_percent",
+        "max_limit_percent",
         "losses_mw",
         "slack_p_mw",
         "model_slack_p_mw",
@@ -155,7 +167,13 @@ def _report(result, name, writer, rows, arrays, violations):
     )
     model_tables = result.by_network.get(name, result.tables)
     gap = _gap(model_tables, tables, summary, periods)
-    return ACReport(summary, viol, tables["bus"], tables["line"], tables["trafo"], gap)
+    limits = tuple(
+        float(writer.net.bus[c].max() if c == "min_vm_pu" else writer.net.bus[c].min())
+        if c in writer.net.bus
+        else np.nan
+        for c in ("min_vm_pu", "max_vm_pu")
+    )
+    return ACReport(summary, viol, tables["bus"], tables["line"], tables["trafo"], gap, limits)
 
 
 def _frame(arrays, element, net, periods):

@@ -1,0 +1,89 @@
+"""Writing an :class:`~gridflex.validation.ac.ACReport`: CSV tables, figures and a PNG plot."""
+
+from pathlib import Path
+
+import numpy as np
+
+PLOT_NAME = "ac_validation.png"
+
+
+def report_figures(report):
+    """The headline figures of an AC report (for summary.json and the console)."""
+    s = report.summary
+    return {
+        "periods": len(s),
+        "converged": int(s["converged"].sum()),
+        "not_converged_periods": [str(p) for p in s.index[~s["converged"].astype(bool)]],
+        "violations": len(report.violations),
+        "violations_by_kind": report.violations["kind"].value_counts().to_dict(),
+        "vm_min_pu": _finite(s["vm_min_pu"].min()),
+        "vm_max_pu": _finite(s["vm_max_pu"].max()),
+        "max_loading_percent": _finite(s["max_loading_percent"].max()),
+        "max_limit_percent": _finite(s["max_limit_percent"].max()),
+        "losses_mwh": _finite(s["losses_mw"].sum()),
+        "max_abs_slack_deviation_mw": _finite(s["slack_deviation_mw"].abs().max()),
+        "max_dp_branch_mw": _finite(report.gap["max_dp_mw"].max()),
+        "max_dvm_pu": _finite(report.gap["max_dvm_pu"].max())
+        if "max_dvm_pu" in report.gap
+        else None,
+    }
+
+
+def _finite(value):
+    return float(value) if np.isfinite(value) else None
+
+
+def write_report(report, out, plot=True):
+    """Write ``ac_summary.csv``, ``ac_violations.csv``, ``ac_gap.csv``, ``ac_res_*.csv`` and
+    (with ``plot``) ``ac_validation.png`` into ``out``; returns the written file names."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    report.summary.to_csv(out / "ac_summary.csv")
+    report.violations.to_csv(out / "ac_violations.csv", index=False)
+    report.gap.to_csv(out / "ac_gap.csv")
+    for name in ("res_bus", "res_line", "res_trafo"):
+        table = getattr(report, name)
+        if table is not None:
+            table.to_csv(out / f"ac_{name}.csv")
+    if plot:
+        plot_report(report, out / PLOT_NAME)
+    return sorted(p.name for p in out.glob("ac_*"))
+
+
+def plot_report(report, path):
+    """Per-period voltage band and largest branch loading against their limits (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    s = report.summary
+    x = np.arange(len(s))
+    fig, (ax_v, ax_l) = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
+    ax_v.fill_between(x, s["vm_min_pu"], s["vm_max_pu"], alpha=0.4, label="bus voltages (AC)")
+    low, high = report.vm_limits_pu
+    for limit, label in ((low, "voltage limits"), (high, None)):
+        if np.isfinite(limit):
+            ax_v.axhline(limit, color="red", lw=1.0, ls="--", label=label)
+    _mark_not_converged(ax_v, s)
+    ax_v.set_ylabel("vm_pu")
+    ax_v.legend(loc="upper right")
+    ax_l.plot(x, s["max_limit_percent"], label="largest branch flow, % of its limit (AC)")
+    ax_l.axhline(100.0, color="red", lw=1.0, label="limit")
+    _mark_not_converged(ax_l, s)
+    ax_l.set_ylabel("% of limit")
+    ax_l.set_xlabel("period")
+    ax_l.legend(loc="upper right")
+    fig.suptitle(
+        f"AC validation: {int(s.converged.sum())}/{len(s)} periods converged, "
+        f"{len(report.violations)} violations"
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def _mark_not_converged(ax, summary):
+    bad = np.flatnonzero(~summary["converged"].astype(bool).to_numpy())
+    for t in bad:
+        ax.axvspan(t - 0.5, t + 0.5, color="red", alpha=0.2)
