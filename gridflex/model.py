@@ -17,7 +17,7 @@ from gridflex.results import (
     merge_tables,
     stack_frames,
 )
-from gridflex.solvers import fix_integers, solve_checked
+from gridflex.solvers import fix_integers, solve_checked, solve_lazy
 
 
 class Model:
@@ -211,6 +211,11 @@ class Model:
         **solver_options
             Passed to ``cvxpy.Problem.solve``.
 
+        With a formulation that adds constraints lazily (``gf.DC(lazy_limits=True)``) the solve
+        repeats, adding the violated limits each time, until none is violated
+        (:func:`gridflex.solvers.solve_lazy`). ``result.solve_info`` tells how: solver,
+        iterations (solves), constraints added and the largest remaining violation.
+
         Raises
         ------
         gridflex.errors.SolveError
@@ -218,28 +223,49 @@ class Model:
         """
         if self.problem is None:
             self.build()
-        used = solve_checked(self.problem, solver, **solver_options)
-        if milp_prices and self.problem.is_mixed_integer():
-            self._duals_from_fixed_integers(**solver_options)
-        return self._results(used)
+        sources, limit = self._lazy_sources()
+        if sources:
+            used, problem, info = solve_lazy(
+                self.problem, sources, solver, max_rounds=limit, **solver_options
+            )
+        else:
+            used, problem = solve_checked(self.problem, solver, **solver_options), self.problem
+            info = {"method": "direct", "iterations": 1, "constraints_added": 0}
+        if milp_prices and problem.is_mixed_integer():
+            self._duals_from_fixed_integers(problem, **solver_options)
+        result = self._results(used, problem)
+        result.solve_info = {"solver": used, **info}
+        return result
 
-    def _duals_from_fixed_integers(self, **solver_options):
+    def _lazy_sources(self):
+        """Lazy constraint sources of this solve (one per network whose formulation has some,
+        e.g. ``DC(lazy_limits=True)``) and the smallest iteration limit among them."""
+        sources, limit = [], 100
+        for network in self.networks.values():
+            make = getattr(network.formulation, "lazy_rows", None)
+            source = make(self.builds[network.name], network.grid) if make else None
+            if source is not None:
+                sources.append(source)
+                limit = min(limit, getattr(network.formulation, "lazy_max_iterations", limit))
+        return sources, limit
+
+    def _duals_from_fixed_integers(self, problem, **solver_options):
         """Pricing run: the LP with integers fixed; its duals are stored on our constraints."""
-        pricing = fix_integers(self.problem)
+        pricing = fix_integers(problem)
         solve_checked(pricing, None, **solver_options)
-        for ours, theirs in zip(self.problem.constraints, pricing.constraints, strict=True):
+        for ours, theirs in zip(problem.constraints, pricing.constraints, strict=True):
             ours.save_dual_value(theirs.dual_value)
 
     # --- results -------------------------------------------------------------------------------
-    def _results(self, solver):
+    def _results(self, solver, problem):
         by_network = {name: self._network_tables(name) for name in self.networks}
         costs = cost_table([(owner, k, float(e.value)) for owner, k, e in self._cost_terms])
         return Results(
             by_network[self.main.name],
             costs,
-            self.problem.value,
+            problem.value,
             solver,
-            self.problem.status,
+            problem.status,
             self.periods,
             self.dt_h,
             by_network=by_network,

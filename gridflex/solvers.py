@@ -10,8 +10,13 @@ MIQP, MISOCP       SCIP       the installed solver that handles both
 =================  =========  =====================================================
 """
 
+import time
+from dataclasses import dataclass, field
+
 import cvxpy as cp
 import numpy as np
+import scipy.sparse as sp
+from cvxpy.reductions.inverse_data import InverseData
 
 from gridflex.errors import SolveError, SolverNotInstalledError
 
@@ -66,6 +71,11 @@ def solve_checked(problem, solver=None, **options):
         problem.solve(solver=name, **options)
     except cp.error.SolverError as exc:
         raise SolveError(f"{name} failed: {exc}", status="solver_error", solver=name) from exc
+    _check_status(problem, name)
+    return name
+
+
+def _check_status(problem, name):
     if problem.status != cp.OPTIMAL:
         hint = _HINTS.get(
             problem.status,
@@ -75,7 +85,6 @@ def solve_checked(problem, solver=None, **options):
         raise SolveError(
             f"{name} returned status '{problem.status}': {hint}", status=problem.status, solver=name
         )
-    return name
 
 
 def fix_integers(problem):
@@ -101,3 +110,266 @@ def _substitute(expr, fixed):
     if not expr.args:
         return expr
     return expr.copy([_substitute(arg, fixed) for arg in expr.args])
+
+
+# --- lazy constraints --------------------------------------------------------------------------
+@dataclass
+class CutBlock:
+    """Rows ``lo <= G @ vec(expr) <= hi`` added to a problem in one round of :func:`solve_lazy`.
+
+    ``vec`` stacks the columns of the source's expression (Fortran order, like ``cp.vec``). After
+    the solve, :meth:`multipliers` gives one dual per row, positive when the row presses on
+    ``hi`` and negative when on ``lo`` (cost per unit of the row, per period as in the balance
+    duals).
+    """
+
+    G: sp.csr_matrix
+    lo: np.ndarray
+    hi: np.ndarray
+    info: dict = field(default_factory=dict)
+    dual: np.ndarray | None = None  # set by the warm-started HiGHS path
+    constraints: tuple | None = None  # (upper, lower) cvxpy constraints of the re-solve path
+
+    def __len__(self):
+        return self.G.shape[0]
+
+    def multipliers(self):
+        """Row duals (K,), or None when the solve produced none (mixed-integer)."""
+        if self.dual is not None:
+            return self.dual
+        if self.constraints is None or self.constraints[0].dual_value is None:
+            return None
+        up, down = self.constraints
+        return np.asarray(up.dual_value).ravel() - np.asarray(down.dual_value).ravel()
+
+
+def solve_lazy(problem, sources, solver=None, *, max_rounds=100, **options):
+    """Solve ``problem`` adding the rows of ``sources`` only where its solution violates them.
+
+    Each source holds an affine expression ``expr`` and a method ``cuts(values, whole)`` that
+    returns a :class:`CutBlock` of rows violated at the given values of ``expr`` (not yet added)
+    or None, and ``check()``, the largest violation (>= 0) at the last values and the tolerance.
+    Rounds repeat until no source returns rows. The relaxation's optimum is then feasible for
+    the full problem and so optimal for it (exactness); a violation above the tolerance on rows
+    already added (solver tolerance) raises :class:`SolveError`.
+
+    Two paths, same rows:
+
+    * HiGHS on an LP: the problem is compiled once (cvxpy ``get_problem_data``), each round's
+      rows are appended to the live HiGHS model (``addRows``, two-sided) and the dual simplex
+      restarts from the previous optimal basis. Warm starts keep the re-solves short and the
+      solution close to the previous one, so rows are added per violated (row, period) pair.
+    * any other solver or a MILP: the cvxpy problem is re-solved with the rows as constraints;
+      ``whole=True`` asks sources for all periods of every violated limit at once, since each
+      round is a solve from scratch.
+
+    Returns ``(solver name, solved problem, info)``. ``info``: ``iterations`` (solves),
+    ``constraints_added`` (rows) and ``constraints_added_per_iteration`` (before each re-solve),
+    ``max_violation`` at the end and the ``tolerance``, ``path`` ("highs-warm" or
+    "cvxpy-resolve") and ``solve_s_per_iteration`` (wall; the first includes compilation).
+    """
+    name = pick_solver(problem, solver)
+    if name == "HIGHS" and problem_class(problem) == "LP":
+        warm = _HighsWarm.start(problem, sources, options)
+        if warm is not None:
+            return name, problem, warm.run(max_rounds)
+    return name, *_lazy_resolve(problem, sources, name, max_rounds, options)
+
+
+def _info(path, rounds, sources, wall):
+    added = [sum(len(b) for b in r) for r in rounds]
+    return {
+        "method": "lazy",
+        "path": path,
+        "iterations": len(wall),
+        "constraints_added": int(sum(added)),
+        "constraints_added_per_iteration": added,
+        "max_violation": max((s.check()[0] for s in sources), default=0.0),
+        "tolerance": min((s.check()[1] for s in sources), default=0.0),
+        "solve_s_per_iteration": wall,
+    }
+
+
+def _next_round(sources, values, whole):
+    """New blocks (one per source with violated rows), or raise if only old rows are violated."""
+    blocks = []
+    for source, v in zip(sources, values, strict=True):
+        block = source.cuts(v, whole)
+        if block is not None:
+            blocks.append((source, block))
+    if not blocks:
+        for source in sources:
+            worst, tol = source.check()
+            if worst > tol:
+                raise SolveError(
+                    f"lazy rows violated by {worst:.3g} (> tolerance {tol:.3g}) after being "
+                    "added: the solver's feasibility tolerance is too loose for this check; "
+                    "tighten it or raise the lazy tolerance",
+                    status="lazy_tolerance",
+                )
+    return blocks
+
+
+def _lazy_resolve(problem, sources, name, max_rounds, options):
+    constraints, rounds, wall = list(problem.constraints), [], []
+    for _ in range(max_rounds):
+        t0 = time.perf_counter()
+        solve_checked(problem, name, **options)
+        wall.append(time.perf_counter() - t0)
+        values = [np.asarray(s.expr.value, dtype=float) for s in sources]
+        blocks = _next_round(sources, values, whole=True)
+        if not blocks:
+            return problem, _info("cvxpy-resolve", rounds, sources, wall)
+        rounds.append([b for _, b in blocks])
+        for source, block in blocks:
+            rows = block.G @ cp.vec(source.expr, order="F")
+            block.constraints = (rows <= block.hi, rows >= block.lo)
+            constraints += block.constraints
+        problem = cp.Problem(problem.objective, constraints)
+    raise SolveError(f"lazy rows still violated after {max_rounds} solves", status="lazy_rounds")
+
+
+class _HighsWarm:
+    """The warm-started HiGHS path of :func:`solve_lazy` (see there)."""
+
+    COMPILE_OPTIONS = ("canon_backend", "ignore_dpp", "enforce_dpp")
+
+    @classmethod
+    def start(cls, problem, sources, options):
+        """Compile and solve once; None when this cvxpy cannot give the live HiGHS model."""
+        options = dict(options)
+        compile_kw = {k: options.pop(k) for k in cls.COMPILE_OPTIONS if k in options}
+        verbose = bool(options.pop("verbose", False))
+        options.pop("warm_start", None)  # warm starts are what this path does anyway
+        t0 = time.perf_counter()
+        data, chain, inverse = problem.get_problem_data(cp.HIGHS, **compile_kw)
+        n_cols = data["A"].shape[1]
+        maps = [_affine_map(s.expr, chain, inverse, n_cols, compile_kw) for s in sources]
+        if any(m is None for m in maps):
+            return None
+        cache = {}
+        raw = chain.solver.solve_via_data(data, False, verbose, options, solver_cache=cache)
+        if cp.HIGHS not in cache:
+            return None
+        self = cls()
+        self.problem, self.sources, self.maps = problem, sources, maps
+        self.chain, self.inverse, self.highs = chain, inverse, cache[cp.HIGHS][0]
+        self.wall = [time.perf_counter() - t0]
+        self._unpack(raw)
+        self._verify_maps()
+        return self
+
+    def run(self, max_rounds):
+        rounds = []
+        while True:
+            x = np.asarray(self.highs.getSolution().col_value)
+            values = [(J @ x + d).reshape(s.expr.shape, order="F") for s, (J, d) in self._pairs()]
+            blocks = _next_round(self.sources, values, whole=False)
+            if not blocks:
+                if rounds:
+                    self._unpack(self._results())
+                    self._store_duals(rounds)
+                return _info("highs-warm", rounds, self.sources, self.wall)
+            if len(self.wall) >= max_rounds:
+                raise SolveError(
+                    f"lazy rows still violated after {max_rounds} solves", status="lazy_rounds"
+                )
+            rounds.append([b for _, b in blocks])
+            for source, block in blocks:
+                J, d = self.maps[self.sources.index(source)]
+                self._add_rows(block, J, d)
+            t0 = time.perf_counter()
+            self.highs.run()
+            self.wall.append(time.perf_counter() - t0)
+            if self.highs.getModelStatus().name != "kOptimal":
+                self._unpack(self._results())  # sets the status and raises SolveError
+
+    def _pairs(self):
+        return zip(self.sources, self.maps, strict=True)
+
+    def _add_rows(self, block, J, d):
+        R = (block.G @ J).tocsr()
+        shift = block.G @ d
+        R.sort_indices()
+        self.highs.addRows(
+            R.shape[0],
+            block.lo - shift,
+            block.hi - shift,
+            R.nnz,
+            R.indptr[:-1].astype(np.int32),
+            R.indices.astype(np.int32),
+            R.data,
+        )
+
+    def _results(self):
+        """What cvxpy's HiGHS interface returns from a run (so cvxpy can unpack it)."""
+        h = self.highs
+        out = {
+            "solution": h.getSolution(),
+            "basis": h.getBasis(),
+            "info": h.getInfo(),
+            "model_status": h.getModelStatus().name,
+            "run_time": h.getRunTime(),
+        }
+        if out["model_status"] == "kInfeasible":
+            out["dual_ray"] = h.getDualRay()
+        return out
+
+    def _unpack(self, raw):
+        try:
+            self.problem.unpack_results(raw, self.chain, self.inverse)
+        except cp.error.SolverError as exc:
+            raise SolveError(f"HIGHS failed: {exc}", status="solver_error", solver="HIGHS") from exc
+        _check_status(self.problem, "HIGHS")
+
+    def _verify_maps(self):
+        """The expression maps must reproduce cvxpy's own values of the expressions."""
+        x = np.asarray(self.highs.getSolution().col_value)
+        for source, (J, d) in self._pairs():
+            ours = J @ x + d
+            theirs = np.asarray(source.expr.value, dtype=float).ravel(order="F")
+            scale = 1.0 + np.abs(theirs).max(initial=0.0)
+            if np.abs(ours - theirs).max(initial=0.0) > 1e-7 * scale:
+                raise RuntimeError("gridflex: lazy rows: expression map disagrees with cvxpy")
+
+    def _store_duals(self, rounds):
+        y = -np.asarray(self.highs.getSolution().row_dual)  # cvxpy's sign for "<=" rows
+        start = self.highs.getNumRow() - sum(len(b) for r in rounds for b in r)
+        for blocks in rounds:
+            for block in blocks:
+                block.dual = y[start : start + len(block)]
+                start += len(block)
+
+
+def _affine_map(expr, chain, inverse, n_cols, compile_kw):
+    """``(J, d)`` with ``vec(expr) = J @ x + d`` for the solver columns ``x`` of a problem.
+
+    cvxpy compiles ``expr == 0`` alone; its rows are ``A x - b`` in its own columns, which are
+    mapped to the problem's columns through the variable offsets of both compilations
+    (``chain``/``inverse`` of the problem). None when a variable of ``expr`` has no column of its
+    own in the problem (cvxpy rewrote it).
+    """
+    aux = cp.Problem(cp.Minimize(0), [expr == 0])
+    data, aux_chain, aux_inverse = aux.get_problem_data(cp.HIGHS, **compile_kw)
+    ours, theirs = _var_offsets(chain, inverse), _var_offsets(aux_chain, aux_inverse)
+    if ours is None or theirs is None:
+        return None
+    columns = np.full(data["A"].shape[1], -1)
+    for var in aux.variables():
+        if var.id not in theirs or var.id not in ours:
+            return None
+        start = theirs[var.id]
+        columns[start : start + var.size] = ours[var.id] + np.arange(var.size)
+    if (columns < 0).any():
+        return None
+    A = data["A"].tocoo()
+    J = sp.csr_matrix((A.data, (A.row, columns[A.col])), shape=(A.shape[0], n_cols))
+    return J, -np.asarray(data["b"], dtype=float)
+
+
+def _var_offsets(chain, inverse):
+    """Column offset of each variable in the solver's ``x`` (from cvxpy's matrix stuffing)."""
+    for reduction, item in zip(chain.reductions, inverse, strict=False):
+        if type(reduction).__name__ == "ConeMatrixStuffing" and isinstance(item, InverseData):
+            return item.var_offsets
+    return None
