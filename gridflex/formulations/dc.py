@@ -5,13 +5,13 @@ import math
 
 import cvxpy as cp
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 import scipy.sparse.csgraph as csgraph
 import scipy.sparse.linalg as spla
 
 from gridflex.errors import InputError
 from gridflex.formulations.base import Formulation, NetworkBuild
+from gridflex.formulations.candidates import candidate_cost_terms, candidate_table
 from gridflex.solvers import CutBlock
 
 
@@ -105,26 +105,11 @@ class DC(Formulation):
         return NetworkBuild(cons, balance, branch_flow_mw=flow, extra=extra)
 
     def cost_terms(self, build):
-        if "built" not in build.extra:
-            return {}
-        cost = self.candidates.costs(len(build.extra["candidate_positions"]))
-        return {"investment": cost @ build.extra["built"][:, 0]}
+        return candidate_cost_terms(self.candidates, build) if self.candidates else {}
 
     def tables(self, build, grid):
         """``res_candidate``: one row per candidate branch with its build decision and cost."""
-        if "built" not in build.extra:
-            return {}
-        pos = build.extra["candidate_positions"]
-        return {
-            "res_candidate": pd.DataFrame(
-                {
-                    "element": grid.branches.element[pos],
-                    "index": grid.branches.element_index[pos],
-                    "built": np.round(build.extra["built"].value[:, 0]).astype(int),
-                    "cost": self.candidates.costs(len(pos)),
-                }
-            )
-        }
+        return candidate_table(self.candidates, build, grid) if self.candidates else {}
 
     def bus_results(self, build, grid):
         if self.lazy_limits:
