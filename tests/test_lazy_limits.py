@@ -213,3 +213,31 @@ def test_phase_shifter_and_tap_match_the_b_theta_model():
     for quantity in ("va_degree", "price_per_mwh"):
         np.testing.assert_allclose(lazy.res_bus[quantity], full.res_bus[quantity], atol=1e-6)
     assert np.abs(full.res_bus["va_degree"].to_numpy()).max() > 5.0  # the shift is visible
+
+
+def test_warm_path_duals_equal_the_resolve_path(three_bus_net, monkeypatch):
+    # The warm path hands HiGHS the LP with bound rows folded into column bounds and rebuilds
+    # their duals; every dual must equal the plain re-solve's (unique here: g1 sits at its
+    # 10 MW limit, worth 10 - 5 = 5 per MWh; line 1-3 binds).
+    def solve():
+        m = gf.Model(three_bus_net, periods=2, formulation=gf.DC(lazy_limits=True))
+        m.add(
+            gf.Generator(bus=[0, 0, 1], p_max_mw=[200, 10, 200], cost_per_mwh=[10, 5, 20], name="g")
+        )
+        m.add(gf.Load(bus=2, p_mw=[100.0, 90.0], name="d"))
+        return m, m.solve()
+
+    warm_model, warm = solve()
+    monkeypatch.setattr(gf.solvers._HighsWarm, "start", classmethod(lambda *a: None))
+    cold_model, cold = solve()
+    assert (warm.solve_info["path"], cold.solve_info["path"]) == ("highs-warm", "cvxpy-resolve")
+    np.testing.assert_allclose(warm.res_gen["p_mw"].iloc[0], [10.0, 10.0, 80.0], atol=1e-6)
+    np.testing.assert_allclose(warm.res_bus["price_per_mwh"], cold.res_bus["price_per_mwh"])
+    n_base = len(warm_model.problem.constraints)
+    assert n_base == len(cold_model.problem.constraints)
+    for ours, theirs in zip(
+        warm_model.problem.constraints, cold_model.problem.constraints, strict=True
+    ):
+        np.testing.assert_allclose(ours.dual_value, theirs.dual_value, atol=1e-7)
+    bound = [c for c in warm_model.problem.constraints if np.any(np.abs(c.dual_value) > 4.9)]
+    assert bound  # the generator limit's dual (5 per MWh) came through the folded row
