@@ -10,18 +10,19 @@ NaN; the other periods are still validated.
 from dataclasses import dataclass
 
 import numpy as np
-import pandapower as pp
 import pandas as pd
 
+from gridflex.errors import InputError
 from gridflex.results import stack_frames
-from gridflex.validation.checks import balance_mismatch_mw, violations_of_period
+from gridflex.validation.checks import find_violations, summarize
+from gridflex.validation.periods import (
+    BRANCH_COLUMNS,
+    BUS_COLUMNS,
+    PeriodResults,
+    solve_in_batch,
+    solve_with_runpp,
+)
 from gridflex.validation.writer import DispatchWriter
-
-BUS_COLUMNS = ("vm_pu", "va_degree", "p_mw", "q_mvar")
-BRANCH_COLUMNS = {
-    "line": ("p_from_mw", "q_from_mvar", "p_to_mw", "q_to_mvar", "pl_mw", "loading_percent"),
-    "trafo": ("p_hv_mw", "q_hv_mvar", "p_lv_mw", "q_lv_mvar", "pl_mw", "loading_percent"),
-}
 
 
 @dataclass
@@ -67,7 +68,7 @@ class ACReport:
         )
 
 
-def validate_ac(result, network=None, **runpp_options):
+def validate_ac(result, network=None, method="auto", **runpp_options):
     """Run an AC power flow for every period of ``result`` and report violations and gaps.
 
     Parameters
@@ -76,104 +77,49 @@ def validate_ac(result, network=None, **runpp_options):
         An optimal solution (``model.solve()``).
     network : str, optional
         Which network of a several-network model (default: the first).
+    method : {"auto", "batch", "runpp"}
+        ``"runpp"``: ``pp.runpp`` for each period (the reference, ~10-30 periods/s on case118).
+        ``"batch"``: all periods at once on pandapower's matrices
+        (:mod:`gridflex.validation.batch`, same equations and answers as ``runpp``); periods it
+        leaves unsolved, and nets it does not support (voltage-dependent loads, merged buses,
+        HVDC), go to ``runpp``. ``"auto"`` (default) is ``"batch"``.
     **runpp_options
         Passed to ``pandapower.runpp`` (default ``algorithm="nr"``, ``max_iteration=30``).
     """
+    if method not in ("auto", "batch", "runpp"):
+        raise InputError(f"validate_ac: method must be 'auto', 'batch' or 'runpp', not {method!r}")
     name = network or next(iter(result.nets))
-    writer = DispatchWriter(result.nets[name], result.injections, name, len(result.periods))
+    T = len(result.periods)
+    writer = DispatchWriter(result.nets[name], result.injections, name, T)
     options = {"algorithm": "nr", "max_iteration": 30, "numba": True} | runpp_options
-    rows, arrays, violations = [], _empty_arrays(writer.net, len(result.periods)), []
-    for t in range(len(result.periods)):
-        writer.write(t)
-        row, found = _run_period(writer, t, arrays, options)
-        rows.append(row)
-        violations += [(result.periods[t], *v) for v in found]
-    return _report(result, name, writer, rows, arrays, violations)
+    results = PeriodResults(writer.net, T)
+    left = np.arange(T)
+    if method != "runpp":
+        batch_left = solve_in_batch(writer, results, options)
+        left = left if batch_left is None else batch_left
+    solve_with_runpp(writer, results, left, options)
+    return _report(result, name, writer, results)
 
 
-def _run_period(writer, t, arrays, options):
-    net = writer.net
-    try:
-        pp.runpp(net, **options)
-    except (pp.LoadflowNotConverged, pp.powerflow.LoadflowNotConverged) as exc:
-        return {"converged": False, "reason": f"{type(exc).__name__}: {exc}"[:200]}, []
-    _store(net, t, arrays)
-    found = violations_of_period(net)
-    losses = float(net.res_line.pl_mw.sum() + net.res_trafo.pl_mw.sum())
-    slack = float(net.res_ext_grid.p_mw.sum())
-    return {
-        "converged": True,
-        "reason": "",
-        "vm_min_pu": net.res_bus.vm_pu.min(),
-        "vm_max_pu": net.res_bus.vm_pu.max(),
-        "max_loading_percent": _max_loading(net),
-        "max_limit_percent": _max_loading(net, of_limit=True),
-        "losses_mw": losses,
-        "slack_p_mw": slack,
-        "model_slack_p_mw": writer.model_slack_p_mw[t],
-        "slack_deviation_mw": slack - writer.model_slack_p_mw[t],
-        "balance_mismatch_mw": balance_mismatch_mw(net),
-        "n_violations": len(found),
-    }, found
-
-
-def _max_loading(net, of_limit=False):
-    """Largest branch loading (pandapower's), or its share of ``max_loading_percent``."""
-    values = []
-    for element in ("line", "trafo"):
-        loading = net[f"res_{element}"].loading_percent.to_numpy(float)
-        if of_limit and len(loading):
-            limit = net[element].get("max_loading_percent")
-            limit = 100.0 if limit is None else limit.astype(float).fillna(100.0).to_numpy()
-            loading = 100.0 * loading / limit
-        values.append(loading)
-    values = np.concatenate(values)
-    return float(np.nanmax(values)) if values.size else np.nan
-
-
-def _empty_arrays(net, T):
-    out = {("bus", c): np.full((T, len(net.bus)), np.nan) for c in BUS_COLUMNS}
-    for element, cols in BRANCH_COLUMNS.items():
-        out.update({(element, c): np.full((T, len(net[element])), np.nan) for c in cols})
-    return out
-
-
-def _store(net, t, arrays):
-    for (element, column), values in arrays.items():
-        values[t] = net[f"res_{element}"][column].to_numpy()
-
-
-def _report(result, name, writer, rows, arrays, violations):
-    periods = result.periods
-    summary = pd.DataFrame(rows, index=periods)
-    for col in (
-        "vm_min_pu",
-        "vm_max_pu",
-        "max_loading_percent",
-        "max_limit_percent",
-        "losses_mw",
-        "slack_p_mw",
-        "model_slack_p_mw",
-        "slack_deviation_mw",
-        "balance_mismatch_mw",
-        "n_violations",
-    ):
-        if col not in summary:
-            summary[col] = np.nan
-    summary["model_slack_p_mw"] = writer.model_slack_p_mw
-    tables = {e: _frame(arrays, e, writer.net, periods) for e in ("bus", "line", "trafo")}
-    viol = pd.DataFrame(
-        violations, columns=["period", "element", "index", "kind", "value", "limit"]
+def _report(result, name, writer, results):
+    periods, net = result.periods, writer.net
+    tables = {e: _frame(results.arrays, e, net, periods) for e in ("bus", "line", "trafo")}
+    violations = find_violations(net, results.arrays, periods)
+    summary = summarize(net, results, writer.model_slack_p_mw, periods)
+    summary["n_violations"] = (
+        violations.groupby("period").size().reindex(periods, fill_value=0).to_numpy()
     )
     model_tables = result.by_network.get(name, result.tables)
     gap = _gap(model_tables, tables, summary, periods)
     limits = tuple(
-        float(writer.net.bus[c].max() if c == "min_vm_pu" else writer.net.bus[c].min())
-        if c in writer.net.bus
+        float(net.bus[c].max() if c == "min_vm_pu" else net.bus[c].min())
+        if c in net.bus
         else np.nan
         for c in ("min_vm_pu", "max_vm_pu")
     )
-    return ACReport(summary, viol, tables["bus"], tables["line"], tables["trafo"], gap, limits)
+    return ACReport(
+        summary, violations, tables["bus"], tables["line"], tables["trafo"], gap, limits
+    )
 
 
 def _frame(arrays, element, net, periods):

@@ -1,40 +1,121 @@
-"""Checks after each AC power flow: limit violations and conservation of power.
+"""Checks on the AC results of all periods: limit violations, summary and conservation of power.
 
 In the spirit of pandapower's ``pandapower/test/consistency_checks.py``: the sum of all bus
 injections equals the sum of branch losses (a power flow that does not balance is not valid).
+All checks work on the result arrays (T, n) of every period at once.
 """
 
 import numpy as np
+import pandas as pd
+
+VIOLATION_COLUMNS = ["period", "element", "index", "kind", "value", "limit"]
+TOLERANCE = 1e-9
 
 
-def violations_of_period(net):
-    """``(element, index, kind, value, limit)`` for every limit the AC results break."""
-    found = []
-    vm = net.res_bus.vm_pu
-    for kind, column, compare in (
-        ("vm_below_min", "min_vm_pu", np.less),
-        ("vm_above_max", "max_vm_pu", np.greater),
+def find_violations(net, arrays, periods):
+    """One row per (period, element, kind) where the AC results break a limit of the net."""
+    frames = [_bus_violations(net, arrays, periods)]
+    frames += [_branch_violations(net, e, arrays, periods) for e in ("line", "trafo")]
+    found = pd.concat([f for f in frames if len(f)] or [frames[0]], ignore_index=True)
+    order = np.lexsort((found["index"].to_numpy(), found["rank"].to_numpy(), found["t"]))
+    return found.iloc[order][VIOLATION_COLUMNS].reset_index(drop=True)
+
+
+def _rows(periods, t, element, labels, kind, value, limit, rank):
+    return pd.DataFrame(
+        {
+            "period": periods[t] if len(t) else pd.Index([], dtype=periods.dtype),
+            "element": element,
+            "index": labels,
+            "kind": kind,
+            "value": value,
+            "limit": limit,
+            "rank": rank,
+            "t": t,
+        }
+    )
+
+
+def _bus_violations(net, arrays, periods):
+    vm = arrays[("bus", "vm_pu")]
+    frames = []
+    for rank, (kind, column, sign) in enumerate(
+        (("vm_below_min", "min_vm_pu", -1.0), ("vm_above_max", "max_vm_pu", 1.0))
     ):
-        if column in net.bus:
-            limit = net.bus[column].astype(float)
-            bad = compare(vm, limit + (1e-9 if kind.endswith("max") else -1e-9)) & limit.notna()
-            found += [("bus", i, kind, float(vm[i]), float(limit[i])) for i in vm.index[bad]]
-    for element in ("line", "trafo"):
-        res = net[f"res_{element}"]
-        if len(res) == 0:
+        if column not in net.bus:
             continue
-        limit = net[element].get("max_loading_percent", 100.0 + 0 * res.loading_percent)
-        limit = limit.astype(float).fillna(100.0)
-        bad = res.loading_percent > limit + 1e-9
-        found += [
-            (element, i, "overload", float(res.loading_percent[i]), float(limit[i]))
-            for i in res.index[bad]
-        ]
-    return found
+        limit = net.bus[column].to_numpy(float)
+        with np.errstate(invalid="ignore"):
+            t, i = np.nonzero(sign * (vm - limit) > TOLERANCE)
+        labels = net.bus.index.to_numpy()[i]
+        frames.append(_rows(periods, t, "bus", labels, kind, vm[t, i], limit[i], rank))
+    return (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else _rows(periods, [], "bus", [], "", [], [], 0)
+    )
 
 
-def balance_mismatch_mw(net):
-    """Sum of bus active injections minus branch losses (should be ~0 for a valid flow)."""
-    injected = -net.res_bus.p_mw.sum()
-    losses = net.res_line.pl_mw.sum() + (net.res_trafo.pl_mw.sum() if len(net.trafo) else 0.0)
-    return float(injected - losses)
+def _branch_violations(net, element, arrays, periods):
+    loading = arrays[(element, "loading_percent")]
+    limit = branch_limits_percent(net, element)
+    with np.errstate(invalid="ignore"):
+        t, i = np.nonzero(loading > limit + TOLERANCE)
+    labels = net[element].index.to_numpy()[i]
+    rank = 2 if element == "line" else 3
+    return _rows(periods, t, element, labels, "overload", loading[t, i], limit[i], rank)
+
+
+def branch_limits_percent(net, element):
+    """``max_loading_percent`` of each line or trafo (100 where the net has none)."""
+    table = net[element]
+    if "max_loading_percent" not in table:
+        return np.full(len(table), 100.0)
+    return table["max_loading_percent"].astype(float).fillna(100.0).to_numpy()
+
+
+def summarize(net, results, model_slack_p_mw, periods):
+    """One row per period: convergence, voltage band, loadings, losses, slack, balance."""
+    arrays = results.arrays
+    vm = arrays[("bus", "vm_pu")]
+    loading = _branch_stack(arrays, "loading_percent")
+    share = _branch_stack(arrays, "loading_percent", net)
+    losses = np.nansum(_branch_stack(arrays, "pl_mw"), axis=1)
+    losses[~results.converged] = np.nan
+    balance = -arrays[("bus", "p_mw")].sum(axis=1) - losses
+    summary = pd.DataFrame(
+        {
+            "converged": results.converged,
+            "reason": results.reason,
+            "method": results.method,
+            "vm_min_pu": _nan_reduce(np.nanmin, vm),
+            "vm_max_pu": _nan_reduce(np.nanmax, vm),
+            "max_loading_percent": _nan_reduce(np.nanmax, loading),
+            "max_limit_percent": _nan_reduce(np.nanmax, share),
+            "losses_mw": losses,
+            "slack_p_mw": results.slack_p_mw,
+            "model_slack_p_mw": model_slack_p_mw,
+            "slack_deviation_mw": results.slack_p_mw - model_slack_p_mw,
+            "balance_mismatch_mw": balance,
+        },
+        index=periods,
+    )
+    return summary
+
+
+def _branch_stack(arrays, column, net=None):
+    parts = []
+    for element in ("line", "trafo"):
+        values = arrays[(element, column)]
+        if net is not None:
+            values = 100.0 * values / branch_limits_percent(net, element)
+        parts.append(values)
+    return np.hstack(parts)
+
+
+def _nan_reduce(reduce, values):
+    """Row-wise ``reduce`` that gives NaN (without a warning) for all-NaN rows."""
+    out = np.full(values.shape[0], np.nan)
+    has = ~np.isnan(values).all(axis=1) if values.shape[1] else np.zeros(len(out), dtype=bool)
+    out[has] = reduce(values[has], axis=1)
+    return out

@@ -28,6 +28,7 @@ class DispatchWriter:
     def __init__(self, net, injections, network, T):
         self.net = copy.deepcopy(net)
         self.columns = {}  # (table, column) -> (row labels, values (n_rows, T))
+        self.n_periods = T
         self.model_slack_p_mw = np.zeros(T)
         others = []
         for record in injections:
