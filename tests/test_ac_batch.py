@@ -149,3 +149,13 @@ def test_out_of_service_line_and_radial_feeder_with_distflow():
 def test_unknown_method_is_refused(case118_dispatch):
     with pytest.raises(gf.InputError, match="method"):
         validate_ac(case118_dispatch[0], method="fast")
+
+
+def test_selected_periods_equal_the_rows_of_the_full_report(case118_dispatch):
+    result, batch, _ = case118_dispatch
+    part = validate_ac(result, periods=slice(2, 5))
+    assert part.summary.index.equals(result.periods[2:5])
+    np.testing.assert_allclose(part.res_bus["vm_pu"], batch.res_bus["vm_pu"].iloc[2:5], atol=1e-9)
+    np.testing.assert_allclose(part.gap["max_dp_mw"], batch.gap["max_dp_mw"].iloc[2:5], atol=1e-6)
+    with pytest.raises(gf.InputError, match="periods"):
+        validate_ac(result, periods=[0, 99])

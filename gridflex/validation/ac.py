@@ -68,7 +68,7 @@ class ACReport:
         )
 
 
-def validate_ac(result, network=None, method="auto", **runpp_options):
+def validate_ac(result, network=None, method="auto", periods=None, **runpp_options):
     """Run an AC power flow for every period of ``result`` and report violations and gaps.
 
     Parameters
@@ -83,33 +83,56 @@ def validate_ac(result, network=None, method="auto", **runpp_options):
         (:mod:`gridflex.validation.batch`, same equations and answers as ``runpp``); periods it
         leaves unsolved, and nets it does not support (voltage-dependent loads, merged buses,
         HVDC), go to ``runpp``. ``"auto"`` (default) is ``"batch"``.
+    periods : slice or array of int, optional
+        Positions of the periods to validate (default: all), e.g. ``slice(0, 96)``.
     **runpp_options
         Passed to ``pandapower.runpp`` (default ``algorithm="nr"``, ``max_iteration=30``).
     """
     if method not in ("auto", "batch", "runpp"):
         raise InputError(f"validate_ac: method must be 'auto', 'batch' or 'runpp', not {method!r}")
     name = network or next(iter(result.nets))
-    T = len(result.periods)
-    writer = DispatchWriter(result.nets[name], result.injections, name, T)
+    positions = _positions(result.periods, periods)
+    writer = DispatchWriter(result.nets[name], result.injections, name, len(result.periods))
+    writer.select(positions)
     options = {"algorithm": "nr", "max_iteration": 30, "numba": True} | runpp_options
-    results = PeriodResults(writer.net, T)
-    left = np.arange(T)
+    results = PeriodResults(writer.net, len(positions))
+    left = np.arange(len(positions))
     if method != "runpp":
         batch_left = solve_in_batch(writer, results, options)
         left = left if batch_left is None else batch_left
     solve_with_runpp(writer, results, left, options)
-    return _report(result, name, writer, results)
+    return _report(result, name, writer, results, positions)
 
 
-def _report(result, name, writer, results):
-    periods, net = result.periods, writer.net
+def _positions(all_periods, periods):
+    positions = np.arange(len(all_periods))
+    if periods is None:
+        return positions
+    try:
+        chosen = positions[periods]
+    except (IndexError, TypeError) as exc:
+        raise InputError(
+            f"validate_ac: periods must be a slice or positions within 0..{len(positions) - 1}"
+            f" ({exc})"
+        ) from None
+    if np.ndim(chosen) != 1 or len(chosen) == 0:
+        raise InputError("validate_ac: periods selects no period")
+    return chosen
+
+
+def _report(result, name, writer, results, positions):
+    periods, net = result.periods[positions], writer.net
     tables = {e: _frame(results.arrays, e, net, periods) for e in ("bus", "line", "trafo")}
     violations = find_violations(net, results.arrays, periods)
     summary = summarize(net, results, writer.model_slack_p_mw, periods)
     summary["n_violations"] = (
         violations.groupby("period").size().reindex(periods, fill_value=0).to_numpy()
     )
-    model_tables = result.by_network.get(name, result.tables)
+    tables_of_network = result.by_network.get(name, result.tables)
+    model_tables = {
+        key: table.iloc[positions] if len(table) == len(result.periods) else table
+        for key, table in tables_of_network.items()
+    }
     gap = _gap(model_tables, tables, summary, periods)
     limits = tuple(
         float(net.bus[c].max() if c == "min_vm_pu" else net.bus[c].min())

@@ -83,6 +83,12 @@ class DispatchWriter:
     def _set(self, table, column, labels, values):
         self.columns[(table, column)] = (labels, np.asarray(values, dtype=float))
 
+    def select(self, positions):
+        """Keep only the periods at ``positions`` (renumbered 0..len-1)."""
+        self.columns = {k: (labels, v[:, positions]) for k, (labels, v) in self.columns.items()}
+        self.model_slack_p_mw = self.model_slack_p_mw[positions]
+        self.n_periods = len(self.model_slack_p_mw)
+
     def write(self, t):
         """Write period ``t`` into :attr:`net`."""
         for (table, column), (labels, values) in self.columns.items():
