@@ -10,13 +10,14 @@ Quick start::
     result.res_gen["p_mw"], result.res_bus["price_per_mwh"], result.costs
 """
 
-from gridflex import conventions
-from gridflex.devices import Device, ExternalGrid, Generator, Load, Renewable, Storage
+from gridflex import conventions, products
+from gridflex.devices import Device, EVParkingLot, ExternalGrid, Generator, Load, Renewable, Storage
 from gridflex.errors import GridflexError, InputError, SolveError, SolverNotInstalledError
 from gridflex.formulations import DC, DCPTDF, CopperPlate, Formulation, LinDistFlow, SOCDistFlow
 from gridflex.grid import Grid
 from gridflex.model import Model
 from gridflex.network import Boundary, Network
+from gridflex.requirements import Requirement, flexible_ramp_requirements
 from gridflex.results import Results
 from gridflex.scenario import load_scenario
 from gridflex.validation import ACReport, validate_ac
@@ -35,6 +36,7 @@ __all__ = [
     "Boundary",
     "CopperPlate",
     "Device",
+    "EVParkingLot",
     "ExternalGrid",
     "Formulation",
     "Generator",
@@ -46,13 +48,16 @@ __all__ = [
     "Model",
     "Network",
     "Renewable",
+    "Requirement",
     "Results",
     "SOCDistFlow",
     "SolveError",
     "SolverNotInstalledError",
     "Storage",
     "conventions",
+    "flexible_ramp_requirements",
     "load_scenario",
     "networks",
+    "products",
     "validate_ac",
 ]

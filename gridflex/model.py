@@ -9,6 +9,7 @@ from gridflex.devices.base import BuildContext, Device
 from gridflex.errors import InputError
 from gridflex.network import Network
 from gridflex.profiles import profile_values, time_axis
+from gridflex.requirements import Requirement, requirement_table
 from gridflex.results import (
     DeviceInjection,
     Results,
@@ -62,6 +63,7 @@ class Model:
         )
         self.networks = _by_name(networks)
         self.devices = []
+        self.requirements = []  # gridflex.requirements.Requirement, system-wide
         for network in self.networks.values():
             scale = network.load_scale
             if scale is not None:
@@ -103,7 +105,13 @@ class Model:
         return BuildContext(grid, self.periods, self.dt_h, reactive, grids)
 
     def add(self, device, network=None):
-        """Add a device to ``network`` (default: the first); returns it. Names are unique."""
+        """Add a device to ``network`` (default: the first), or a system requirement; returns it.
+
+        Device names are unique. A :class:`~gridflex.requirements.Requirement` (reserve or ramp
+        product) applies to the whole model.
+        """
+        if isinstance(device, Requirement):
+            return self._add_requirement(device)
         if not isinstance(device, Device):
             raise InputError(f"Model.add: expected a gridflex device, got {type(device).__name__}")
         if network is not None and str(network) not in self.networks:
@@ -121,6 +129,15 @@ class Model:
         self.problem = None
         return device
 
+    def _add_requirement(self, requirement):
+        if requirement.name in {r.name for r in self.requirements}:
+            raise InputError(
+                f"Model.add: a requirement named '{requirement.name}' is already in the model"
+            )
+        self.requirements.append(requirement)
+        self.problem = None
+        return requirement
+
     def device(self, name):
         """The device called ``name``."""
         for d in self.devices:
@@ -136,6 +153,9 @@ class Model:
         constraints = []
         for device in self.devices:
             constraints += device.build(self.context(device))
+        for requirement in self.requirements:
+            requirement.prepare(self.periods)
+            constraints += requirement.build(self.devices)
         p_inj = self._nodal_injection([d.injection_mw() for d in self.devices])
         q_inj = self._nodal_injection([d.injection_mvar() for d in self.devices])
         self.builds, self._injections = {}, {}
@@ -259,6 +279,9 @@ class Model:
     # --- results -------------------------------------------------------------------------------
     def _results(self, solver, problem):
         by_network = {name: self._network_tables(name) for name in self.networks}
+        reserves = requirement_table(self.requirements, self.periods, self.dt_h)
+        if reserves is not None:
+            by_network[self.main.name]["res_requirement"] = reserves
         costs = cost_table([(owner, k, float(e.value)) for owner, k, e in self._cost_terms])
         return Results(
             by_network[self.main.name],

@@ -134,6 +134,16 @@ class Device:
         """Named result arrays, each (n, T); keys carry units (``p_mw``, ``e_mwh``, ...)."""
         raise NotImplementedError
 
+    def provision_mw(self, product):
+        """What the device provides of a reserve/ramp ``product`` in total, (T,), or None.
+
+        By default the device's offered product (``self.offers``, a
+        :class:`~gridflex.products.Offers`), if it has one; devices with a last-resort
+        contribution (shed load, spilled wind) add it in their own module.
+        """
+        offers = getattr(self, "offers", None)
+        return None if not offers else offers.total_mw(product)
+
     def result_frames(self, ctx):
         """:meth:`results` as DataFrames indexed by period, one column per unit."""
         cols = pd.Index(self.unit_labels, name="element")

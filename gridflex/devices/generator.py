@@ -9,6 +9,7 @@ from gridflex.conventions import PRODUCER
 from gridflex.devices.base import Device
 from gridflex.devices.blocks import convex_pwl_epigraph, ramp_limits, window_sum_matrix
 from gridflex.errors import InputError
+from gridflex.products import Offers
 from gridflex.profiles import (
     check_nonnegative,
     check_order,
@@ -39,6 +40,19 @@ class Generator(Device):
     (pandapower ``pwl_cost`` points, convex) replace ``c^1, c^2`` by an epigraph so the problem
     stays an LP/MILP.
 
+    Reserve and flexible-ramp products (``offers``, :mod:`gridflex.products`; seed 003 eqs.
+    13-16) are held within the unit's headroom and its ramp rate over one period:
+
+    .. math::
+
+        p_{i,t} + \\sum_{k \\in up} r^k_{i,t} \\le \\overline P_{i,t} u_{i,t}, \\qquad
+        p_{i,t} - \\sum_{k \\in down} r^k_{i,t} \\ge \\underline P_{i,t} u_{i,t}
+
+        \\sum_{k \\in up} r^k_{i,t} \\le RU_i\\,dt, \\qquad
+        \\sum_{k \\in down} r^k_{i,t} \\le RD_i\\,dt
+
+    with cost ``sum dt * offered cost * r`` (eq. 10).
+
     Parameters
     ----------
     bus : int or array_like
@@ -65,6 +79,8 @@ class Generator(Device):
         Cost per start.
     initial_on : bool or array (n,)
         Commitment before the horizon (default: on).
+    offers : dict, optional
+        Reserve/ramp products offered: product (or its name) -> offered cost per MW and hour.
     """
 
     sign = PRODUCER
@@ -90,10 +106,12 @@ class Generator(Device):
         initial_on=True,
         q_min_mvar=-math.inf,
         q_max_mvar=math.inf,
+        offers=None,
         name=None,
         unit_labels=None,
     ):
         super().__init__(bus, name=name, unit_labels=unit_labels)
+        self.offers = Offers(offers)
         self.q_limits = (q_min_mvar, q_max_mvar)
         self.params = dict(
             p_max_mw=p_max_mw,
@@ -166,11 +184,12 @@ class Generator(Device):
         self.u0 = unit_values(
             np.asarray(self.initial_on, dtype=float), n, owner=o, param="initial_on"
         )
+        self.offers.prepare(n, ctx.periods, o)
 
     # --- model ----------------------------------------------------------------------------
     def build(self, ctx):
         self.p = cp.Variable((self.n, ctx.T), name=f"{self.name}_p_mw")
-        q_cons = self._reactive(ctx)
+        q_cons = self._reactive(ctx) + self._products(ctx)
         if self.commitment:
             return q_cons + self._build_commitment(ctx)
         cons = q_cons + _finite_bounds(self.p, self.p_min, self.p_max, self.owner)
@@ -209,6 +228,25 @@ class Generator(Device):
             extra_down=cp.multiply(big, self.w),
         )
         return cons + self._pwl(ctx)
+
+    def _products(self, ctx):
+        """Headroom and ramp limits of the offered reserve/ramp products (eqs. 13-16)."""
+        self.offers.build(self.name, self.n, ctx.T)
+        if not self.offers:
+            return []
+        up, down = self.offers.up_mw(), self.offers.down_mw()
+        on = self.u if self.commitment else 1.0
+        cons = []
+        for held, sign, limit in ((up, 1, self.p_max), (down, -1, self.p_min)):
+            if isinstance(held, float):
+                continue
+            rows = np.flatnonzero(np.isfinite(limit).all(axis=1))
+            cons.append(sign * (self.p + sign * held)[rows] <= sign * _times(limit, on, rows))
+            rate = self.c["ramp_up_mw_per_h" if sign > 0 else "ramp_down_mw_per_h"] * ctx.dt_h
+            finite = np.flatnonzero(np.isfinite(rate))
+            if finite.size:
+                cons.append(held[finite] <= rate[finite].reshape(-1, 1))
+        return cons
 
     def _min_up_down(self, ctx):
         cons = []
@@ -255,7 +293,7 @@ class Generator(Device):
                 terms["energy"] += dt * cp.sum(c["cost_per_mw2h"] @ cp.square(self.p))
         if self.commitment:
             terms["startup"] = cp.sum(c["startup_cost"] @ self.v)
-        return terms
+        return terms | self.offers.cost_terms(dt)
 
     def results(self, ctx):
         out = {"p_mw": self.p.value, "p_max_mw": self.p_max}
@@ -264,7 +302,7 @@ class Generator(Device):
         if self.commitment:
             out["on"] = np.round(self.u.value)
             out["startup"] = np.round(self.v.value, 9)
-        return out
+        return out | self.offers.results()
 
 
 class ExternalGrid(Generator):
@@ -324,6 +362,13 @@ class ExternalGrid(Generator):
         if self.pwl_rate is None:
             terms["energy"] += ctx.dt_h * cp.sum(cp.multiply(self.price, self.p))
         return terms
+
+
+def _times(limit, on, rows):
+    """``limit * on`` on ``rows`` (``on``: commitment variable or 1)."""
+    if isinstance(on, float):
+        return limit[rows]
+    return cp.multiply(limit[rows], on[rows])
 
 
 def _finite_bounds(p, low, high, owner):

@@ -5,6 +5,7 @@ import numpy as np
 
 from gridflex.conventions import CONSUMER
 from gridflex.devices.base import Device
+from gridflex.products import as_products
 from gridflex.profiles import check_nonnegative, unit_or_profile, unit_values
 
 
@@ -28,16 +29,28 @@ class Load(Device):
         Reactive demand (used by formulations with reactive power and by AC validation).
     shed_cost_per_mwh : float or array (n,), optional
         Value of lost load; ``None`` forbids shedding.
+    shedding_provides : Product or sequence of Product, optional
+        Reserve/ramp products the shed load counts toward as a last resort, e.g.
+        ``products.RAMP_UP`` (seed 003 eq. 22: ``FRU^LS_t = sum_j LS_{j,t}``).
     """
 
     sign = CONSUMER
     result_table = "res_load"
 
     def __init__(
-        self, bus, p_mw, q_mvar=0.0, *, shed_cost_per_mwh=None, name=None, unit_labels=None
+        self,
+        bus,
+        p_mw,
+        q_mvar=0.0,
+        *,
+        shed_cost_per_mwh=None,
+        shedding_provides=(),
+        name=None,
+        unit_labels=None,
     ):
         super().__init__(bus, name=name, unit_labels=unit_labels)
         self.p_mw, self.q_mvar, self.shed_cost_per_mwh = p_mw, q_mvar, shed_cost_per_mwh
+        self.shedding_provides = as_products(shedding_provides, owner=self.owner)
 
     def prepare(self, ctx):
         super().prepare(ctx)
@@ -69,6 +82,12 @@ class Load(Device):
             self.q_demand, self.demand, out=np.zeros_like(self.demand), where=self.demand != 0
         )
         return cp.multiply(ratio, self.shed) - self.q_demand
+
+    def provision_mw(self, product):
+        """Shed load, summed over units, toward the products in ``shedding_provides``."""
+        if self.shed is None or product not in self.shedding_provides:
+            return None
+        return cp.sum(self.shed, axis=0)
 
     def cost_terms(self, ctx):
         if self.shed is None:

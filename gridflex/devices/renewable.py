@@ -4,6 +4,7 @@ import cvxpy as cp
 
 from gridflex.conventions import PRODUCER
 from gridflex.devices.base import Device
+from gridflex.products import RAMP_DOWN, RAMP_UP, as_products
 from gridflex.profiles import check_fraction, check_nonnegative, unit_or_profile, unit_values
 
 
@@ -15,6 +16,22 @@ class Renewable(Device):
         0 \\le p_{i,t} \\le A_{i,t}, \\qquad C = \\sum_{i,t} dt\\, c^{curt}_i (A_{i,t} - p_{i,t})
 
     With ``curtailable=False`` the output is fixed at ``A``.
+
+    Flexible ramp (seed 003): the spilled power ``A - p`` counts toward the products in
+    ``spillage_provides`` (eq. 22: ``FRD^{spill}_t``). With ``output_ramp=True`` the change of
+    output into each period counts as ramp in its direction (eq. 19):
+
+    .. math::
+
+        FRU_{i,t} - FRD_{i,t} = p_{i,t} - p_{i,t-1}, \\quad
+        0 \\le FRU_{i,t} \\le M_i z_{i,t}, \\quad 0 \\le FRD_{i,t} \\le M_i (1 - z_{i,t})
+
+    with a binary ``z`` and ``M_i = max_t A_{i,t}``: exactly ``FRU = max(p_t - p_{t-1}, 0)``,
+    ``FRD = max(p_{t-1} - p_t, 0)`` (eq. 19's ``max`` of decision variables is not convex; the
+    binary makes it exact, and keeps the solver from inflating both parts at once). Eq. 19
+    writes the change forward (``p_{t+1} - p_t``) while the requirement (eq. 21) looks back
+    (``P^{NL}_t - P^{NL}_{t-1}``); both are aligned here to the change into period t, and
+    the first period has no ramp (the output before the horizon is not modelled).
 
     Parameters
     ----------
@@ -28,6 +45,10 @@ class Renewable(Device):
         Penalty on curtailed energy (default 0).
     curtailable : bool
         Allow curtailment (default True).
+    spillage_provides : Product or sequence of Product, optional
+        Products the spilled power counts toward (e.g. ``products.RAMP_DOWN``).
+    output_ramp : bool
+        Count the output's own change as ``RAMP_UP`` / ``RAMP_DOWN`` (eq. 19; adds binaries).
     """
 
     sign = PRODUCER
@@ -41,12 +62,16 @@ class Renewable(Device):
         *,
         curtailment_cost_per_mwh=0.0,
         curtailable=True,
+        spillage_provides=(),
+        output_ramp=False,
         name=None,
         unit_labels=None,
     ):
         super().__init__(bus, name=name, unit_labels=unit_labels)
         self.profile, self.capacity_mw = profile, capacity_mw
         self.curtailment_cost_per_mwh, self.curtailable = curtailment_cost_per_mwh, curtailable
+        self.spillage_provides = as_products(spillage_provides, owner=self.owner)
+        self.output_ramp = bool(output_ramp)
 
     def prepare(self, ctx):
         super().prepare(ctx)
@@ -64,11 +89,40 @@ class Renewable(Device):
         )
 
     def build(self, ctx):
+        self.ramp = None
         if not self.curtailable:
             self.p = None
-            return []
+            return self._output_ramp(ctx)
         self.p = cp.Variable((self.n, ctx.T), nonneg=True, name=f"{self.name}_p_mw")
-        return [self.p <= self.available]
+        return [self.p <= self.available, *self._output_ramp(ctx)]
+
+    def _output_ramp(self, ctx):
+        """Eq. 19 as an exact split of the output change into up and down parts."""
+        if not self.output_ramp or ctx.T < 2:
+            return []
+        n, T = self.n, ctx.T
+        up = cp.Variable((n, T), nonneg=True, name=f"{self.name}_output_ramp_up_mw")
+        down = cp.Variable((n, T), nonneg=True, name=f"{self.name}_output_ramp_down_mw")
+        rising = cp.Variable((n, T), boolean=True, name=f"{self.name}_output_rising")
+        big = self.available.max(axis=1, keepdims=True)
+        p = self.injection_mw()
+        self.ramp = (up, down)
+        return [
+            up[:, 1:] - down[:, 1:] == p[:, 1:] - p[:, :-1],
+            up[:, 0] == 0,
+            down[:, 0] == 0,
+            up <= cp.multiply(big, rising),
+            down <= cp.multiply(big, 1 - rising),
+        ]
+
+    def provision_mw(self, product):
+        """Spilled power (``spillage_provides``) plus the output's own ramp (``output_ramp``)."""
+        parts = []
+        if self.p is not None and product in self.spillage_provides:
+            parts.append(cp.sum(self.available - self.p, axis=0))
+        if self.ramp is not None and product in (RAMP_UP, RAMP_DOWN):
+            parts.append(cp.sum(self.ramp[0 if product == RAMP_UP else 1], axis=0))
+        return sum(parts[1:], parts[0]) if parts else None
 
     def injection_mw(self):
         return self.available if self.p is None else self.p
@@ -80,4 +134,7 @@ class Renewable(Device):
 
     def results(self, ctx):
         p = self.available if self.p is None else self.p.value
-        return {"p_mw": p, "available_mw": self.available, "curtailed_mw": self.available - p}
+        out = {"p_mw": p, "available_mw": self.available, "curtailed_mw": self.available - p}
+        if self.ramp is not None:
+            out["output_ramp_up_mw"], out["output_ramp_down_mw"] = (r.value for r in self.ramp)
+        return out

@@ -1,0 +1,123 @@
+"""System requirements for reserve and flexible-ramp products.
+
+``model.add(gf.Requirement(gf.products.SPINNING, mw=300))`` adds, for every period t,
+
+.. math:: \\sum_{d} \\mathrm{provided}_{d,t} \\ge R_t
+
+where ``provided`` is what each device reports through
+:meth:`~gridflex.devices.base.Device.provision_mw` (its offered product, plus for some devices
+a last resort such as shed load or spilled wind, when they are told to count it). The dual of
+the constraint, per MW and hour, is the product's price (``res_requirement.price_per_mwh``).
+
+:func:`flexible_ramp_requirements` builds the up and down flexible-ramp requirements of seed
+003 (Chang et al. 2022, eqs. 20-21) from a net-load forecast.
+"""
+
+import numpy as np
+import pandas as pd
+
+from gridflex.errors import InputError
+from gridflex.products import RAMP_DOWN, RAMP_UP, as_product
+from gridflex.profiles import check_nonnegative, profile_values
+
+
+class Requirement:
+    """Total capacity of ``product`` the devices must hold in every period.
+
+    Parameters
+    ----------
+    product : gridflex.products.Product or str
+    mw : float or array (T,)
+        Requirement per period, MW (>= 0).
+    name : str, optional
+        Label in the results (default: the product's name).
+    """
+
+    def __init__(self, product, mw, *, name=None):
+        self.product = as_product(product, owner="Requirement")
+        self.mw_input = mw
+        self.name = name or self.product.name
+        self.constraint = None
+
+    @property
+    def owner(self):
+        return f"Requirement '{self.name}'"
+
+    def prepare(self, periods):
+        values = profile_values(self.mw_input, 1, periods, owner=self.owner, param="mw")
+        self.mw = values.reshape(-1)
+        check_nonnegative(self.mw, owner=self.owner, param="mw")
+
+    def build(self, devices):
+        """The constraint ``sum of provisions >= mw``, one row per period."""
+        provided = [e for d in devices if (e := d.provision_mw(self.product)) is not None]
+        if not provided:
+            if self.mw.any():
+                raise InputError(
+                    f"{self.owner}: no device in the model provides '{self.product}' "
+                    "(give a device offers={...} for it)"
+                )
+            self.provided, self.constraint = None, None
+            return []
+        self.provided = sum(provided[1:], provided[0])
+        self.constraint = self.provided >= self.mw
+        return [self.constraint]
+
+    def results(self, dt_h):
+        """Requirement, provision and price per period."""
+        provided = np.zeros_like(self.mw) if self.provided is None else self.provided.value
+        dual = 0.0 if self.constraint is None else self.constraint.dual_value
+        price = np.full_like(self.mw, np.nan) if dual is None else np.asarray(dual) / dt_h
+        return {
+            "requirement_mw": self.mw,
+            "provided_mw": np.asarray(provided, dtype=float),
+            "price_per_mwh": price * np.ones_like(self.mw),
+        }
+
+
+def flexible_ramp_requirements(net_load_mw, kappa, previous_net_load_mw=None):
+    """Up and down flexible-ramp requirements from a net-load forecast (seed 003, eqs. 20-21).
+
+    .. math::
+
+        P^{NL,max}_t = (1 + \\kappa) P^{NL}_t, \\quad P^{NL,min}_t = (1 - \\kappa) P^{NL}_t
+
+        FRUN_t = \\max(0, P^{NL,max}_t - P^{NL}_{t-1}), \\quad
+        FRDN_t = \\max(0, P^{NL}_{t-1} - P^{NL,min}_t)
+
+    Parameters
+    ----------
+    net_load_mw : array (T,)
+        Forecast load minus forecast renewable output, MW.
+    kappa : float
+        Net-load fluctuation coefficient (largest forecast error rate), in [0, 1).
+    previous_net_load_mw : float, optional
+        Net load in the period before the horizon (default: the first period's).
+
+    Returns
+    -------
+    (Requirement, Requirement)
+        ``RAMP_UP`` and ``RAMP_DOWN`` requirements.
+    """
+    net_load = np.asarray(net_load_mw, dtype=float).reshape(-1)
+    if not 0.0 <= float(kappa) < 1.0:
+        raise InputError(f"flexible_ramp_requirements: kappa must be in [0, 1), got {kappa}")
+    before = net_load[0] if previous_net_load_mw is None else float(previous_net_load_mw)
+    previous = np.r_[before, net_load[:-1]]
+    up = np.maximum(0.0, (1 + kappa) * net_load - previous)
+    down = np.maximum(0.0, previous - (1 - kappa) * net_load)
+    return Requirement(RAMP_UP, up), Requirement(RAMP_DOWN, down)
+
+
+def requirement_table(requirements, periods, dt_h):
+    """``res_requirement``: columns (quantity, requirement name), one row per period."""
+    frames = {}
+    for req in requirements:
+        for quantity, values in req.results(dt_h).items():
+            frames.setdefault(quantity, {})[req.name] = values
+    if not frames:
+        return None
+    parts = {q: pd.DataFrame(cols, index=periods) for q, cols in frames.items()}
+    table = pd.concat(parts, axis=1)
+    table.columns.names = ["quantity", "element"]
+    return table
