@@ -76,7 +76,8 @@ class EVBehaviour:
     * departure SOC target 0.4-0.9 (mean 0.6, sd 0.1): owners leave with about the charge they
       came with, so over the window the lot shifts energy rather than absorbs it (a fleet that
       must leave much fuller is a large extra load in the peak, the opposite of the paper's
-      premise); capped at what the stay allows at the charging rate;
+      premise); moved within what the parked stay allows at the charging rate (up by
+      charging, down by V2G);
     * 24 battery classes of 20-112 kWh (see ``_default_classes``).
     """
 
@@ -162,27 +163,34 @@ def simulate_parking_lot(
     if int(spaces) < 0 or int(n_periods) < 1 or dt_h <= 0:
         raise InputError("simulate_parking_lot: needs spaces >= 0, n_periods >= 1, dt_h > 0")
     rng = np.random.default_rng(seed)
-    evs = _draw_evs(rng, int(spaces), behaviour, charge_rate_mw, eta_charge)
-    return _aggregate(evs, int(n_periods), dt_h, start_hour)
+    evs = _draw_evs(rng, int(spaces), behaviour)
+    return _aggregate(evs, int(n_periods), dt_h, start_hour, (charge_rate_mw, eta_charge))
 
 
-def _draw_evs(rng, n, behaviour, charge_rate_mw, eta_charge):
+def _draw_evs(rng, n, behaviour):
     arrive = behaviour.arrival_hour.sample(rng, n)
     leave = behaviour.departure_hour.sample(rng, n, low=arrive + 1e-6)
     kwh = rng.choice(behaviour.battery_kwh, size=n, p=behaviour.battery_probability)
     capacity = kwh / 1000.0
     soc_arrive = behaviour.arrival_soc.sample(rng, n)
-    reachable = soc_arrive + eta_charge * charge_rate_mw * (leave - arrive) / capacity
-    soc_leave = np.minimum(behaviour.departure_soc.sample(rng, n), reachable)
+    soc_leave = behaviour.departure_soc.sample(rng, n)
     return dict(arrive=arrive, leave=leave, capacity=capacity, e_arrive=soc_arrive * capacity,
-                e_leave=np.minimum(soc_leave, 1.0) * capacity)  # fmt: skip
+                e_target=soc_leave * capacity)  # fmt: skip
 
 
-def _aggregate(evs, T, dt_h, start_hour):
+def _departure_energy(evs, stay_h, rate_mw, eta_charge):
+    """The target, within what the parked stay allows at ``rate_mw`` (charging or V2G)."""
+    most = evs["e_arrive"] + eta_charge * rate_mw * stay_h
+    least = evs["e_arrive"] - rate_mw * stay_h / eta_charge
+    return np.clip(evs["e_target"], least, np.minimum(most, evs["capacity"]))
+
+
+def _aggregate(evs, T, dt_h, start_hour, charging):
     first = np.ceil((evs["arrive"] - start_hour) / dt_h - 1e-9).astype(int)
     end = np.floor((evs["leave"] - start_hour) / dt_h + 1e-9).astype(int)  # first period gone
     first, end = np.clip(first, 0, T), np.clip(end, 0, T)
     parked = end > first
+    e_leave = _departure_energy(evs, (end - first) * dt_h, *charging)
 
     def per_period(index, weights):
         return np.bincount(index[parked], weights=weights[parked], minlength=T + 1)[:T]
@@ -196,7 +204,7 @@ def _aggregate(evs, T, dt_h, start_hour):
         ev_count=present(ones),
         capacity_mwh=present(evs["capacity"]),
         arrival_energy_mwh=per_period(first, evs["e_arrive"]),
-        departure_energy_mwh=per_period(end, evs["e_leave"]),
+        departure_energy_mwh=per_period(end, e_leave),
         contract_energy_mwh=present(evs["e_arrive"]),
         n_evs=int(parked.sum()),
         n_too_short=int((~parked).sum()),
