@@ -51,31 +51,33 @@ pandas 3, pandapower 3.5 needs pandas 2.3).
 
 import argparse
 import json
-import os
-import platform
-import subprocess
 import sys
 import time
 
-STORAGE_BUSES = [9, 25, 58, 79, 99]
+from _common import (
+    BINDING_PCT,
+    STORAGE_BUSES,
+    fmt,
+    load_profile,
+    machine_info,
+    peak_rss_gb,
+    print_machine,
+    print_result,
+    quiet,
+    run_child,
+    write_json,
+)
+
 STORAGE = dict(p_mw=50.0, e_mwh=200.0, eta=0.95)
-BINDING_PCT = 99.9  # a line "binds" when its loading reaches this in some period
 REL_TOL = 1e-6
 GRIDFLEX_CONFIGS = {
     "lazy": dict(lazy_limits=True),  # gridflex's iterative line limits
     "full": dict(),  # every limit in every period (B-theta)
 }
+N_BRANCHES = 186  # case118: 173 lines + 13 transformers, every one limited
 
 
 # --------------------------------------------------------------------------- the case
-def load_profile(T):
-    """0.85 + 0.15 sin over 24 h (minimum 0.70 at 03:00, peak 1.00 at 15:00), repeated."""
-    import numpy as np
-
-    hour = np.arange(T) % 24
-    return 0.85 + 0.15 * np.sin(2 * np.pi * (hour - 9) / 24)
-
-
 def case_net(cost_spread=0.0):
     """case118 with PGLib ratings and linear costs (cp2 = 0): an LP.
 
@@ -110,25 +112,17 @@ def gridflex_model(net, T, **dc_options):
     return model
 
 
-def case_arrays(net, T):
-    """Everything PyPSA needs, as plain arrays taken from gridflex's Grid and the net."""
+# --------------------------------------------------------------------------- PyPSA's inputs
+def branch_arrays(net, grid):
+    """Buses and branches (all as PyPSA Lines with gridflex's susceptance, see module doc)."""
     import numpy as np
 
-    from gridflex.grid import Grid
-
-    grid = Grid(net)
     br = grid.branches
     assert br.in_service.all() and not br.shift_rad.any(), "case118: no outages, no shifters"
     assert np.isfinite(br.rating_mva).all(), "PGLib ratings: every branch is limited"
     vn_kv = net.bus.vn_kv.to_numpy(float)
     x_eff_1mva = br.x_pu * br.tap / grid.base_mva  # 1 / b in rad per MW
-    gens = net.gen[net.gen.in_service]
-    ext = net.ext_grid[net.ext_grid.in_service]
-    cost = net.poly_cost.set_index(["et", "element"])
-    assert (cost.cp0_eur == 0).all()
-    loads = net.load[net.load.in_service]
     return dict(
-        T=T,
         bus_names=[str(b) for b in grid.bus_index],
         vn_kv=vn_kv,
         line_names=[f"{e}{i}" for e, i in zip(br.element, br.element_index, strict=True)],
@@ -137,6 +131,18 @@ def case_arrays(net, T):
         x_ohm=x_eff_1mva * vn_kv[br.from_pos] ** 2,
         s_nom=br.rating_mva,
         b_mw_per_rad=grid.susceptance_mw_per_rad(),
+    )
+
+
+def generator_arrays(net):
+    """In-service generators and external grids (generators in PyPSA), linear costs."""
+    import numpy as np
+
+    gens = net.gen[net.gen.in_service]
+    ext = net.ext_grid[net.ext_grid.in_service]
+    cost = net.poly_cost.set_index(["et", "element"])
+    assert (cost.cp0_eur == 0).all()
+    return dict(
         gen_names=[f"gen{i}" for i in gens.index] + [f"ext_grid{i}" for i in ext.index],
         gen_bus=[str(b) for b in np.r_[gens.bus.to_numpy(), ext.bus.to_numpy()]],
         p_max=np.r_[gens.max_p_mw.to_numpy(float), ext.max_p_mw.to_numpy(float)],
@@ -145,21 +151,37 @@ def case_arrays(net, T):
             [cost.loc[("gen", i), "cp1_eur_per_mw"] for i in gens.index],
             [cost.loc[("ext_grid", i), "cp1_eur_per_mw"] for i in ext.index],
         ].astype(float),
+    )
+
+
+def load_arrays(net, T):
+    import numpy as np
+
+    loads = net.load[net.load.in_service]
+    return dict(
         load_names=[f"load{i}" for i in loads.index],
         load_bus=[str(b) for b in loads.bus],
         load_p=np.outer(load_profile(T), (loads.p_mw * loads.scaling).to_numpy(float)),
+    )
+
+
+def case_arrays(net, T):
+    """Everything PyPSA needs, as plain arrays taken from gridflex's Grid and the net."""
+    from gridflex.grid import Grid
+
+    return dict(
+        T=T,
+        **branch_arrays(net, Grid(net)),
+        **generator_arrays(net),
+        **load_arrays(net, T),
         storage_bus=[str(b) for b in STORAGE_BUSES],
     )
 
 
-def pypsa_network(a):
-    """The PyPSA network of :func:`case_arrays` (all branches as Lines, see module doc)."""
+# --------------------------------------------------------------------------- PyPSA network
+def add_buses_and_lines(n, a):
     import numpy as np
-    import pandas as pd
-    import pypsa
 
-    n = pypsa.Network()
-    n.set_snapshots(pd.RangeIndex(a["T"], name="snapshot"))
     n.add("Bus", a["bus_names"], v_nom=a["vn_kv"])
     n.add(
         "Line",
@@ -170,6 +192,11 @@ def pypsa_network(a):
         r=np.zeros(len(a["x_ohm"])),
         s_nom=a["s_nom"],
     )
+
+
+def add_generators_and_loads(n, a):
+    import pandas as pd
+
     assert (a["p_max"] > 0).all()
     n.add(
         "Generator",
@@ -186,6 +213,9 @@ def pypsa_network(a):
         bus=a["load_bus"],
         p_set=pd.DataFrame(a["load_p"], index=n.snapshots, columns=a["load_names"]),
     )
+
+
+def add_storage(n, a):
     n.add(
         "StorageUnit",
         [f"bess{k}" for k in range(len(a["storage_bus"]))],
@@ -198,6 +228,18 @@ def pypsa_network(a):
         cyclic_state_of_charge=False,
         standing_loss=0.0,
     )
+
+
+def pypsa_network(a):
+    """The PyPSA network of :func:`case_arrays` (all branches as Lines, see module doc)."""
+    import pandas as pd
+    import pypsa
+
+    n = pypsa.Network()
+    n.set_snapshots(pd.RangeIndex(a["T"], name="snapshot"))
+    add_buses_and_lines(n, a)
+    add_generators_and_loads(n, a)
+    add_storage(n, a)
     return n
 
 
@@ -209,21 +251,11 @@ def pypsa_final_state(n, snapshots):
     )
 
 
-# --------------------------------------------------------------------------- measurements
-def peak_rss_gb():
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # KB on Linux
+def pypsa_solve(n):
+    return n.optimize.solve_model(solver_name="highs", io_api="direct", log_to_console=False)
 
 
-def quiet():
-    import logging
-    import warnings
-
-    logging.disable(logging.WARNING)
-    warnings.filterwarnings("ignore")
-
-
+# --------------------------------------------------------------------------- workers
 def branch_flows_gridflex(result):
     """Flows (n_branch, T) in Grid order: lines then trafos, as PyPSA's lines here."""
     import numpy as np
@@ -233,11 +265,26 @@ def branch_flows_gridflex(result):
     ).T
 
 
+def loading_stats(flows, rating):
+    """Binding branches and (branch, period) pairs, and the largest loading, of flows (n_br, T)."""
+    import numpy as np
+
+    loading = np.abs(flows) / rating.reshape(-1, 1)
+    binding = loading >= BINDING_PCT / 100
+    return dict(
+        binding_branches=int(binding.any(axis=1).sum()),
+        binding_pairs=int(binding.sum()),
+        max_loading=float(loading.max()),
+    )
+
+
+def timings(t0, t1, t2):
+    return dict(build_s=t1 - t0, solve_s=t2 - t1, total_s=t2 - t0)
+
+
 def worker_gridflex(T, config, cost_spread=0.0):
     """Build and solve with gridflex in this (fresh) process; a dict of measurements."""
     quiet()
-    import numpy as np
-
     net = case_net(cost_spread)
     gridflex_model(net, 2, **GRIDFLEX_CONFIGS[config]).solve()  # warm-up (untimed)
     t0 = time.perf_counter()
@@ -246,20 +293,14 @@ def worker_gridflex(T, config, cost_spread=0.0):
     t1 = time.perf_counter()
     result = model.solve()
     t2 = time.perf_counter()
-    rating = model.grid.branches.rating_mva.reshape(-1, 1)
-    loading = np.abs(branch_flows_gridflex(result)) / rating
     info = {k: v for k, v in result.solve_info.items() if k != "solve_s_per_iteration"}
     return dict(
         tool="gridflex",
         config=config,
         T=T,
-        build_s=t1 - t0,
-        solve_s=t2 - t1,
-        total_s=t2 - t0,
+        **timings(t0, t1, t2),
         objective=result.objective,
-        binding_branches=int((loading >= BINDING_PCT / 100).any(axis=1).sum()),
-        binding_pairs=int((loading >= BINDING_PCT / 100).sum()),
-        max_loading=float(loading.max()),
+        **loading_stats(branch_flows_gridflex(result), model.grid.branches.rating_mva),
         n_variables=int(sum(v.size for v in problem.variables())),
         solve_info=info,
         solve_s_per_iteration=result.solve_info.get("solve_s_per_iteration"),
@@ -270,8 +311,6 @@ def worker_gridflex(T, config, cost_spread=0.0):
 def worker_pypsa(T, cost_spread=0.0):
     """Build and solve with PyPSA (linopy, HiGHS direct) in this (fresh) process."""
     quiet()
-    import numpy as np
-
     net = case_net(cost_spread)
     warm = pypsa_network(case_arrays(net, 2))  # warm-up (untimed): PyPSA imports lazily
     warm.optimize(solver_name="highs", io_api="direct", log_to_console=False)
@@ -281,26 +320,80 @@ def worker_pypsa(T, cost_spread=0.0):
     n.optimize.create_model()
     pypsa_final_state(n, n.snapshots)
     t1 = time.perf_counter()
-    status, condition = n.optimize.solve_model(
-        solver_name="highs", io_api="direct", log_to_console=False
-    )
+    status, condition = pypsa_solve(n)
     t2 = time.perf_counter()
     assert (status, condition) == ("ok", "optimal"), (status, condition)
-    loading = np.abs(n.lines_t.p0.to_numpy().T) / arrays["s_nom"].reshape(-1, 1)
     return dict(
         tool="pypsa",
         config="pypsa",
         T=T,
-        build_s=t1 - t0,
-        solve_s=t2 - t1,
-        total_s=t2 - t0,
+        **timings(t0, t1, t2),
         objective=float(n.objective + getattr(n, "objective_constant", 0.0)),
-        binding_branches=int((loading >= BINDING_PCT / 100).any(axis=1).sum()),
-        binding_pairs=int((loading >= BINDING_PCT / 100).sum()),
-        max_loading=float(loading.max()),
+        **loading_stats(n.lines_t.p0.to_numpy().T, arrays["s_nom"]),
         n_variables=int(n.model.nvars),
         n_constraints=int(n.model.ncons),
         peak_rss_gb=peak_rss_gb(),
+    )
+
+
+def run_worker(worker_args):
+    """Child process: ``TOOL T [COST_SPREAD]``, TOOL = pypsa or a gridflex config."""
+    tool, T, spread = worker_args[0], int(worker_args[1]), float([*worker_args, "0"][2])
+    res = worker_pypsa(T, spread) if tool == "pypsa" else worker_gridflex(T, tool, spread)
+    print_result(res)
+    return 0
+
+
+# --------------------------------------------------------------------------- --check-flows
+def gridflex_dispatch_in_pypsa(net, arrays, T, config):
+    """Largest |flow difference| between gridflex's optimum and PyPSA's lpf of its dispatch."""
+    import numpy as np
+    import pandas as pd
+
+    r = gridflex_model(net, T, **GRIDFLEX_CONFIGS[config]).solve()
+    n = pypsa_network(arrays)
+    gen_p = np.hstack([r.res_gen["p_mw"].to_numpy(), r.res_ext_grid["p_mw"].to_numpy()])
+    n.generators_t.p_set = pd.DataFrame(gen_p, index=n.snapshots, columns=n.generators.index)
+    # gridflex storage p_mw: consuming positive; PyPSA StorageUnit p: dispatching positive.
+    store = -r.res_storage["p_mw"].to_numpy()
+    n.storage_units_t.p_set = pd.DataFrame(store, index=n.snapshots, columns=n.storage_units.index)
+    n.lpf()
+    theirs, ours = n.lines_t.p0.to_numpy().T, branch_flows_gridflex(r)
+    return float(np.abs(theirs - ours).max())
+
+
+def pypsa_injections(n, bus_names, T):
+    """Net injection (n_bus, T) of PyPSA's solved dispatch, in ``bus_names`` order."""
+    import numpy as np
+    import pandas as pd
+
+    injection = np.zeros((len(bus_names), T))
+    buses = pd.Index(bus_names)
+    for table, sign in (("generators", 1), ("storage_units", 1), ("loads", -1)):
+        p = getattr(n, f"{table}_t").p
+        pos = buses.get_indexer(getattr(n, table).bus[p.columns])
+        np.add.at(injection, pos, sign * p.to_numpy().T)
+    return injection
+
+
+def pypsa_dispatch_in_gridflex(net, arrays, T):
+    """PyPSA's optimal dispatch through gridflex's shift factors and against its limits."""
+    import numpy as np
+
+    from gridflex.formulations.dc import ptdf_matrix
+
+    n = pypsa_network(arrays)
+    n.optimize(solver_name="highs", io_api="direct", log_to_console=False)
+    model = gridflex_model(net, T)
+    model.build()
+    grid = model.grid
+    injection = pypsa_injections(n, arrays["bus_names"], T)
+    flows = ptdf_matrix(grid) @ injection
+    rating = grid.branches.rating_mva.reshape(-1, 1)
+    return dict(
+        pypsa_dispatch_max_abs_flow_diff_mw=float(np.abs(flows - n.lines_t.p0.to_numpy().T).max()),
+        pypsa_dispatch_max_limit_excess_mw=float((np.abs(flows) - rating).max()),
+        pypsa_balance_max_abs_mw=float(np.abs(injection.sum(axis=0)).max()),
     )
 
 
@@ -312,168 +405,133 @@ def check_flows(T=24):
     satisfies gridflex's limits.
     """
     quiet()
-    import numpy as np
-    import pandas as pd
-
-    from gridflex.formulations.dc import ptdf_matrix
-
     net = case_net()
     arrays = case_arrays(net, T)
-    out = {}
-    for config in GRIDFLEX_CONFIGS:
-        model = gridflex_model(net, T, **GRIDFLEX_CONFIGS[config])
-        r = model.solve()
-        n = pypsa_network(arrays)
-        gen_p = np.hstack([r.res_gen["p_mw"].to_numpy(), r.res_ext_grid["p_mw"].to_numpy()])
-        n.generators_t.p_set = pd.DataFrame(gen_p, index=n.snapshots, columns=n.generators.index)
-        # gridflex storage p_mw: consuming positive; PyPSA StorageUnit p: dispatching positive.
-        store = -r.res_storage["p_mw"].to_numpy()
-        n.storage_units_t.p_set = pd.DataFrame(
-            store, index=n.snapshots, columns=n.storage_units.index
+    out = {
+        f"gridflex_{config}_dispatch_max_abs_flow_diff_mw": gridflex_dispatch_in_pypsa(
+            net, arrays, T, config
         )
-        n.lpf()
-        theirs, ours = n.lines_t.p0.to_numpy().T, branch_flows_gridflex(r)
-        out[f"gridflex_{config}_dispatch_max_abs_flow_diff_mw"] = float(np.abs(theirs - ours).max())
-    # PyPSA's optimal dispatch through gridflex's shift factors.
-    n = pypsa_network(arrays)
-    n.optimize(solver_name="highs", io_api="direct", log_to_console=False)
-    model = gridflex_model(net, T)
-    model.build()
-    grid = model.grid
-    injection = np.zeros((grid.n_bus, T))
-    buses = pd.Index(arrays["bus_names"])
-    for table, sign in (("generators", 1), ("storage_units", 1), ("loads", -1)):
-        p = getattr(n, f"{table}_t").p
-        pos = buses.get_indexer(getattr(n, table).bus[p.columns])
-        np.add.at(injection, pos, sign * p.to_numpy().T)
-    flows = ptdf_matrix(grid) @ injection
-    out["pypsa_dispatch_max_abs_flow_diff_mw"] = float(
-        np.abs(flows - n.lines_t.p0.to_numpy().T).max()
-    )
-    rating = grid.branches.rating_mva.reshape(-1, 1)
-    out["pypsa_dispatch_max_limit_excess_mw"] = float((np.abs(flows) - rating).max())
-    out["pypsa_balance_max_abs_mw"] = float(np.abs(injection.sum(axis=0)).max())
+        for config in GRIDFLEX_CONFIGS
+    }
+    out.update(pypsa_dispatch_in_gridflex(net, arrays, T))
     return out
 
 
+def run_check_flows():
+    res = check_flows()
+    print(json.dumps(res, indent=1))
+    return 0 if max(v for k, v in res.items() if "diff" in k) < 1e-6 else 1
+
+
 # --------------------------------------------------------------------------- driver
-def run_child(args, timeout):
-    """Run this script as a child with ``args``; return (dict or None, wall_s, error)."""
-    cmd = [sys.executable, os.path.abspath(__file__), "--worker", *map(str, args)]
-    t0 = time.perf_counter()
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return None, time.perf_counter() - t0, f"timeout after {timeout:.0f} s"
-    wall = time.perf_counter() - t0
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT ") :]), wall, None
-    tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-    return None, wall, f"child exit {proc.returncode}: {' | '.join(tail)}"
-
-
-def machine_info():
-    from importlib.metadata import version
-
-    cpu = "?"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    with open("/proc/meminfo") as f:
-        mem_kb = int(f.readline().split()[1])
-    packages = [
-        "gridflex",
-        "pypsa",
-        "linopy",
-        "cvxpy",
-        "highspy",
-        "pandapower",
-        "pandas",
-        "numpy",
-        "scipy",
-        "xarray",
-    ]
-    versions = {}
-    for p in packages:
-        try:
-            versions[p] = version(p)
-        except Exception:
-            versions[p] = "?"
-    return dict(
-        nproc=os.cpu_count(),
-        cpu=cpu,
-        ram_gb=round(mem_kb / 1024**2, 1),
-        python=platform.python_version(),
-        loadavg=os.getloadavg(),
-        **versions,
+def print_run(res):
+    extra = res.get("solve_info", {})
+    print(
+        f"T={res['T']:5d} {res['config']:8s} rep{res['rep']} build {res['build_s']:.2f}s "
+        f"solve {res['solve_s']:.2f}s total {res['total_s']:.2f}s "
+        f"peak {res['peak_rss_gb']:.2f} GB obj {res['objective']:.10g} "
+        f"binding {res['binding_branches']} "
+        f"iters {extra.get('iterations', '-')} "
+        f"added {extra.get('constraints_added', '-')}",
+        flush=True,
     )
 
 
-def fmt(x, spec=".2f"):
-    return "-" if x is None else format(x, spec)
+def run_one(T, tool, rep, args, runs, failures):
+    """One child run; appends its measurements (or its error) to ``runs``."""
+    res, wall, err = run_child(__file__, [tool, T, args.cost_spread], args.timeout)
+    if res is None:
+        print(f"T={T:5d} {tool:8s} FAILED: {err}", flush=True)
+        runs.append(dict(T=T, config=tool, rep=rep, error=err, child_wall_s=wall))
+        failures.append((T, tool, err))
+        return
+    res.update(rep=rep, child_wall_s=wall)
+    runs.append(res)
+    print_run(res)
+
+
+def check_objectives(runs, T, failures):
+    """Objectives of every run at T against PyPSA's (or the first run's), to REL_TOL."""
+    done = [r for r in runs if r["T"] == T and "objective" in r]
+    if not done:
+        return
+    ref = next((r for r in done if r["tool"] == "pypsa"), done[0])["objective"]
+    for r in done:
+        r["rel_objective_diff"] = abs(r["objective"] - ref) / abs(ref)
+        if r["rel_objective_diff"] > REL_TOL:
+            failures.append((T, r["config"], f"objective {r['objective']} vs {ref}"))
+    worst = max(r["rel_objective_diff"] for r in done)
+    print(f"T={T:5d} max relative objective difference {worst:.2e} (tol {REL_TOL:.0e})\n")
+
+
+def run_all(args):
+    """Every T, repeat and tool, each in a child; returns (runs, failures)."""
+    tools = list(args.gridflex) + ([] if args.no_pypsa else ["pypsa"])
+    runs, failures = [], []
+    for T in sorted(args.periods):
+        for rep in range(args.repeat if T <= args.small_t else 1):
+            for tool in tools:
+                run_one(T, tool, rep, args, runs, failures)
+        check_objectives(runs, T, failures)
+    return runs, failures
+
+
+def best_run(runs, T, config):
+    """Fastest successful run of ``config`` at T, with the max peak memory over its repeats."""
+    ok = [r for r in runs if r["T"] == T and r.get("config") == config and "total_s" in r]
+    if not ok:
+        return None
+    top = min(ok, key=lambda r: r["total_s"])
+    return dict(top, peak_rss_gb=max(r["peak_rss_gb"] for r in ok), repeats=len(ok))
 
 
 def summary_rows(runs, configs):
     """One row per T: best-of-repeats times per tool, the max peak memory."""
     rows = []
     for T in sorted({r["T"] for r in runs}):
-
-        def best(tool_config, T=T):
-            rs = [r for r in runs if r["T"] == T and r.get("config") == tool_config]
-            ok = [r for r in rs if "total_s" in r]
-            if not ok:
-                return None
-            top = min(ok, key=lambda r: r["total_s"])
-            return dict(top, peak_rss_gb=max(r["peak_rss_gb"] for r in ok), repeats=len(ok))
-
-        row = dict(T=T, pypsa=best("pypsa"))
-        for c in configs:
-            row[c] = best(c)
+        row = dict(T=T, pypsa=best_run(runs, T, "pypsa"))
+        row.update({c: best_run(runs, T, c) for c in configs})
         rows.append(row)
     return rows
 
 
+TABLE_HEAD = (
+    "| T | gridflex build s | solve s | total s | PyPSA build s | solve s | total s | "
+    "ratio gf/PyPSA | peak GB gf | peak GB PyPSA | objective | binding branches gf / PyPSA"
+    " | iterations | constraints added (of all limits) |"
+)
+
+
+def table_line(T, g, p):
+    """One markdown row: gridflex run ``g`` and PyPSA run ``p`` at T (either may be None)."""
+    ratio = g["total_s"] / p["total_s"] if g and p else None
+    info = (g or {}).get("solve_info", {})
+    added = info.get("constraints_added")
+    cells = [
+        T,
+        *(fmt(g and g[k]) for k in ("build_s", "solve_s", "total_s")),
+        *(fmt(p and p[k]) for k in ("build_s", "solve_s", "total_s")),
+        fmt(ratio),
+        fmt(g and g["peak_rss_gb"]),
+        fmt(p and p["peak_rss_gb"]),
+        fmt((g or p)["objective"], ".1f"),
+        " / ".join(str(x["binding_branches"]) if x else "-" for x in (g, p)),
+        info.get("iterations", "-"),
+        "-" if added is None else f"{added} ({100 * added / (N_BRANCHES * T):.1f} %)",
+    ]
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
 def markdown_table(rows, config):
-    head = (
-        "| T | gridflex build s | solve s | total s | PyPSA build s | solve s | total s | "
-        "ratio gf/PyPSA | peak GB gf | peak GB PyPSA | objective | binding branches gf / PyPSA"
-        " | iterations | constraints added (of all limits) |"
-    )
-    lines = [head, "|" + "---|" * 14]
+    lines = [TABLE_HEAD, "|" + "---|" * 14]
     for row in rows:
         g, p = row.get(config), row.get("pypsa")
-        if g is None and p is None:
-            continue
-        ratio = g["total_s"] / p["total_s"] if g and p else None
-        info = (g or {}).get("solve_info", {})
-        n_limits = 186 * row["T"]
-        added = info.get("constraints_added")
-        lines.append(
-            "| {T} | {gb} | {gs} | {gt} | {pb} | {ps} | {pt} | {ratio} | {gm} | {pm} | {obj} |"
-            " {bind} | {it} | {add} |".format(
-                T=row["T"],
-                gb=fmt(g and g["build_s"]),
-                gs=fmt(g and g["solve_s"]),
-                gt=fmt(g and g["total_s"]),
-                pb=fmt(p and p["build_s"]),
-                ps=fmt(p and p["solve_s"]),
-                pt=fmt(p and p["total_s"]),
-                ratio=fmt(ratio),
-                gm=fmt(g and g["peak_rss_gb"]),
-                pm=fmt(p and p["peak_rss_gb"]),
-                obj=fmt((g or p)["objective"], ".1f"),
-                bind=" / ".join(str(x["binding_branches"]) if x else "-" for x in (g, p)),
-                it=info.get("iterations", "-"),
-                add="-" if added is None else f"{added} ({100 * added / n_limits:.1f} %)",
-            )
-        )
+        if g is not None or p is not None:
+            lines.append(table_line(row["T"], g, p))
     return "\n".join(lines)
 
 
-def main():
+def parse_args():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--periods", type=int, nargs="+", default=[24, 96, 2190, 8760])
     ap.add_argument("--gridflex", nargs="+", default=["lazy"], choices=list(GRIDFLEX_CONFIGS))
@@ -487,63 +545,23 @@ def main():
     ap.add_argument("--check-flows", action="store_true", help="only the flow agreement check")
     ap.add_argument("--json", help="also write all raw measurements to this file")
     ap.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
-    args = ap.parse_args()
+    return ap.parse_args()
 
-    if args.worker:  # child process
-        tool, T, spread = args.worker[0], int(args.worker[1]), float([*args.worker, "0"][2])
-        res = worker_pypsa(T, spread) if tool == "pypsa" else worker_gridflex(T, tool, spread)
-        print("RESULT " + json.dumps(res), flush=True)
-        return 0
+
+def main():
+    args = parse_args()
+    if args.worker:
+        return run_worker(args.worker)
     if args.check_flows:
-        res = check_flows()
-        print(json.dumps(res, indent=1))
-        return 0 if max(v for k, v in res.items() if "diff" in k) < 1e-6 else 1
-
-    info = machine_info()
-    info["cost_spread"] = args.cost_spread
-    print("machine:", json.dumps(info))
-    print("NOTE: other processes may share this machine; timings can be noisy.\n", flush=True)
-    tools = list(args.gridflex) + ([] if args.no_pypsa else ["pypsa"])
-    runs, failures = [], []
-    for T in sorted(args.periods):
-        for rep in range(args.repeat if T <= args.small_t else 1):
-            for tool in tools:
-                res, wall, err = run_child([tool, T, args.cost_spread], args.timeout)
-                if res is None:
-                    print(f"T={T:5d} {tool:8s} FAILED: {err}", flush=True)
-                    runs.append(dict(T=T, config=tool, rep=rep, error=err, child_wall_s=wall))
-                    failures.append((T, tool, err))
-                    continue
-                res.update(rep=rep, child_wall_s=wall)
-                runs.append(res)
-                extra = res.get("solve_info", {})
-                print(
-                    f"T={T:5d} {tool:8s} rep{rep} build {res['build_s']:.2f}s "
-                    f"solve {res['solve_s']:.2f}s total {res['total_s']:.2f}s "
-                    f"peak {res['peak_rss_gb']:.2f} GB obj {res['objective']:.10g} "
-                    f"binding {res['binding_branches']} "
-                    f"iters {extra.get('iterations', '-')} "
-                    f"added {extra.get('constraints_added', '-')}",
-                    flush=True,
-                )
-        # Objectives of every run at this T against PyPSA (or the first run).
-        done = [r for r in runs if r["T"] == T and "objective" in r]
-        if done:
-            ref = next((r for r in done if r["tool"] == "pypsa"), done[0])["objective"]
-            for r in done:
-                r["rel_objective_diff"] = abs(r["objective"] - ref) / abs(ref)
-                if r["rel_objective_diff"] > REL_TOL:
-                    failures.append((T, r["config"], f"objective {r['objective']} vs {ref}"))
-            worst = max(r["rel_objective_diff"] for r in done)
-            print(f"T={T:5d} max relative objective difference {worst:.2e} (tol {REL_TOL:.0e})\n")
-
+        return run_check_flows()
+    info = dict(machine_info(), cost_spread=args.cost_spread)
+    print_machine(info)
+    runs, failures = run_all(args)
     rows = summary_rows(runs, args.gridflex)
     for config in args.gridflex:
         print(f"\ngridflex {config} vs PyPSA (best of repeats; peak = max over repeats)\n")
         print(markdown_table(rows, config))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(dict(machine=info, runs=runs, summary=rows), f, indent=1)
+    write_json(args.json, machine=info, runs=runs, summary=rows)
     if failures:
         print("\nFAILURES:", failures)
         return 1

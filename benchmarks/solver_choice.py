@@ -37,13 +37,26 @@ and every repeat is printed. The script exits non-zero if objectives disagree.
 """
 
 import argparse
-import json
 import math
 import os
-import platform
 import subprocess
 import sys
 import time
+
+from _common import (
+    BINDING_PCT,
+    STORAGE_BUSES,
+    cpu_s,
+    fmt,
+    load_profile,
+    machine_info,
+    peak_rss_gb,
+    print_machine,
+    print_result,
+    rss_gb,
+    run_child,
+    write_json,
+)
 
 # Solver configurations: label -> keyword arguments of Model.solve / cvxpy Problem.solve.
 CONFIGS = {
@@ -62,24 +75,16 @@ REL_TOL = {
     "clarabel": 1e-5,
     "highs-pdlp": 1e-5,
 }
-STORAGE_BUSES = [9, 25, 58, 79, 99]
-BINDING_PCT = 99.9
+INFEASIBLE_LOAD_SCALE = 50.0  # last period's load scale in the infeasibility timing
 
 
 # --------------------------------------------------------------------------- the model
-def load_profile(T, level=1.0):
-    """level x (0.85 + 0.15 sin over 24 h): minimum at 03:00, peak (= level) at 15:00, repeated.
-
-    With level 1 (the default) no line limits the optimum of this LP (an interior-point solution
-    keeps every line below 79 %, all bus prices are equal); level 1.5 congests the grid.
-    """
-    import numpy as np
-
-    hour = np.arange(T) % 24
-    return level * (0.85 + 0.15 * np.sin(2 * np.pi * (hour - 9) / 24))
-
-
 def make_model(T, profile=None):
+    """case118 (PGLib ratings), linear costs only (an LP), five batteries, ``DC()``.
+
+    With the default profile (level 1) no line limits the optimum of this LP (an interior-point
+    solution keeps every line below 79 %, all bus prices are equal); level 1.5 congests the grid.
+    """
     import gridflex as gf
 
     net = gf.networks.ieee118()
@@ -102,34 +107,42 @@ def code_hash():
     return h.hexdigest()[:10]
 
 
-def rss_gb():
-    """Current resident set size of this process, GB."""
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024**2
-    return float("nan")
+# --------------------------------------------------------------------------- child: one solve
+def solver_stats(problem):
+    """What cvxpy and the solver report about the last solve of ``problem``."""
+    stats = problem.solver_stats
+    out = dict(
+        compile_s=getattr(problem, "compilation_time", None),
+        solver_s=stats.solve_time if stats is not None else None,
+        iterations=stats.num_iters if stats is not None else None,
+    )
+    extra = stats.extra_stats if stats is not None else None
+    if extra is not None and hasattr(extra, "simplex_iteration_count"):  # HiGHS HighsInfo
+        out["highs_iters"] = dict(
+            simplex=extra.simplex_iteration_count,
+            ipm=extra.ipm_iteration_count,
+            crossover=extra.crossover_iteration_count,
+            pdlp=extra.pdlp_iteration_count,
+        )
+    return out
 
 
-def peak_rss_gb():
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # KB on Linux
-
-
-def cpu_s():
-    """User + system CPU seconds of this process so far (all threads)."""
-    import resource
-
-    ru = resource.getrusage(resource.RUSAGE_SELF)
-    return ru.ru_utime + ru.ru_stime
-
-
-# --------------------------------------------------------------------------- child processes
-def worker_solve(T, config, level=1.0):
-    """Build and solve once; return a dict (printed as JSON by the child)."""
+def result_stats(result):
+    """Objective, binding lines, largest loading and bus price spread of a solved model."""
     import numpy as np
 
+    loading = result.res_line["loading_percent"]
+    return dict(
+        status=result.status,
+        objective=result.objective,
+        binding_lines=int((loading >= BINDING_PCT).any().sum()),
+        max_loading_pct=float(loading.max().max()),
+        price_spread=float(np.ptp(result.res_bus["price_per_mwh"].to_numpy())),
+    )
+
+
+def worker_solve(T, config, level=1.0):
+    """Build and solve once; return a dict (printed as JSON by the child)."""
     import gridflex as gf
     from gridflex.solvers import problem_class
 
@@ -148,79 +161,45 @@ def worker_solve(T, config, level=1.0):
         result = None
     out["solve_wall_s"] = time.perf_counter() - t0
     out["solve_cpu_s"] = cpu_s() - cpu0  # > solve_wall_s when the solver used several threads
-    out["compile_s"] = getattr(problem, "compilation_time", None)
-    stats = problem.solver_stats
-    out["solver_s"] = stats.solve_time if stats is not None else None
-    out["iterations"] = stats.num_iters if stats is not None else None
-    extra = stats.extra_stats if stats is not None else None
-    if extra is not None and hasattr(extra, "simplex_iteration_count"):  # HiGHS HighsInfo
-        out["highs_iters"] = dict(
-            simplex=extra.simplex_iteration_count,
-            ipm=extra.ipm_iteration_count,
-            crossover=extra.crossover_iteration_count,
-            pdlp=extra.pdlp_iteration_count,
-        )
+    out.update(solver_stats(problem))
     out["n_var"] = sum(v.size for v in problem.variables())
     out["n_constr"] = sum(c.size for c in problem.constraints)
     if result is not None:
-        loading = result.res_line["loading_percent"]
-        out.update(
-            status=result.status,
-            objective=result.objective,
-            binding_lines=int((loading >= BINDING_PCT).any().sum()),
-            max_loading_pct=float(loading.max().max()),
-            price_spread=float(np.ptp(result.res_bus["price_per_mwh"].to_numpy())),
-        )
+        out.update(result_stats(result))
     out["peak_rss_gb"] = peak_rss_gb()
     return out
 
 
-def worker_infeasible(T, level=1.0):
-    """Time cvxpy+HiGHS, HiGHS directly (highspy, same model) and Clarabel on an infeasible LP."""
-    import highspy
-    import numpy as np
-
+# --------------------------------------------------------------------------- child: infeasible
+def infeasible_via_gridflex(T, profile, **solve_kwargs):
+    """Time ``model.solve`` on the infeasible LP; returns (cvxpy problem, measurements)."""
     import gridflex as gf
 
-    profile = load_profile(T, level)
-    profile[-1] = 50.0  # 50 x the nominal load in the last period: no dispatch can serve it
-    out = dict(T=T, last_period_load_scale=50.0, code=code_hash())
+    model = make_model(T, profile)
+    problem = model.build()
+    t0 = time.perf_counter()
+    try:
+        model.solve(**solve_kwargs)
+        status, message = "optimal (unexpected)", ""
+    except gf.SolveError as exc:
+        status, message = exc.status, str(exc)
+    wall = time.perf_counter() - t0
+    stats = problem.solver_stats
+    return problem, dict(
+        wall_s=wall,
+        compile_s=getattr(problem, "compilation_time", None),
+        solver_s=stats.solve_time if stats is not None else None,
+        status=status,
+        message=message[:160],
+    )
 
-    def via_gridflex(label, **kwargs):
-        model = make_model(T, profile)
-        problem = model.build()
-        t0 = time.perf_counter()
-        try:
-            model.solve(**kwargs)
-            status, message = "optimal (unexpected)", ""
-        except gf.SolveError as exc:
-            status, message = exc.status, str(exc)
-        wall = time.perf_counter() - t0
-        stats = problem.solver_stats
-        out[label] = dict(
-            wall_s=wall,
-            compile_s=getattr(problem, "compilation_time", None),
-            solver_s=stats.solve_time if stats is not None else None,
-            status=status,
-            message=message[:160],
-        )
-        return problem
 
-    problem = via_gridflex("cvxpy_highs", solver="HIGHS")
-    via_gridflex("cvxpy_clarabel", solver="CLARABEL")
-
-    # The same LP as cvxpy hands it to HiGHS (cvxpy's own matrices), passed to highspy directly.
-    # (cvxpy's write_model_file option fails here: gridflex's variable names are not valid MPS
-    # column names.)
-    import cvxpy as cp
+def highs_lp(data):
+    """cvxpy's HiGHS problem data (``get_problem_data``) as a ``highspy.HighsLp``."""
+    import highspy
+    import numpy as np
     from cvxpy.reductions.solvers.conic_solvers.conic_solver import dims_to_solver_dict
 
-    t0 = time.perf_counter()
-    data, _, _ = problem.get_problem_data(cp.HIGHS)
-    compile_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
     inf = highspy.kHighsInf
     A = data["A"].tocsc()
     dims = dims_to_solver_dict(data["dims"])
@@ -237,6 +216,25 @@ def worker_infeasible(T, level=1.0):
     lp.a_matrix_.start_ = A.indptr
     lp.a_matrix_.index_ = A.indices
     lp.a_matrix_.value_ = A.data
+    return lp
+
+
+def infeasible_via_highspy(problem):
+    """The same LP as cvxpy hands it to HiGHS, passed to highspy directly and timed.
+
+    (cvxpy's write_model_file option fails here: gridflex's variable names are not valid MPS
+    column names.)
+    """
+    import cvxpy as cp
+    import highspy
+
+    t0 = time.perf_counter()
+    data, _, _ = problem.get_problem_data(cp.HIGHS)
+    compile_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    lp = highs_lp(data)
     h.passModel(lp)
     pass_s = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -247,7 +245,7 @@ def worker_infeasible(T, level=1.0):
     t0 = time.perf_counter()
     h.getDualRay()
     dual_ray_s = time.perf_counter() - t0
-    out["highspy_direct"] = dict(
+    return dict(
         get_dual_ray_s=dual_ray_s,
         status_after_dual_ray=h.modelStatusToString(h.getModelStatus()),
         cvxpy_get_problem_data_s=compile_s,
@@ -255,78 +253,51 @@ def worker_infeasible(T, level=1.0):
         run_wall_s=run_s,
         highs_run_time_s=highs_run_time,
         status=status,
-        rows=int(A.shape[0]),
-        cols=int(A.shape[1]),
+        rows=int(lp.num_row_),
+        cols=int(lp.num_col_),
     )
+
+
+def worker_infeasible(T, level=1.0):
+    """Time cvxpy+HiGHS, HiGHS directly (highspy, same model) and Clarabel on an infeasible LP."""
+    profile = load_profile(T, level)
+    profile[-1] = INFEASIBLE_LOAD_SCALE  # no dispatch can serve this last period
+    out = dict(T=T, last_period_load_scale=INFEASIBLE_LOAD_SCALE, code=code_hash())
+    problem, out["cvxpy_highs"] = infeasible_via_gridflex(T, profile, solver="HIGHS")
+    _, out["cvxpy_clarabel"] = infeasible_via_gridflex(T, profile, solver="CLARABEL")
+    out["highspy_direct"] = infeasible_via_highspy(problem)
     return out
 
 
-def run_child(args, timeout):
-    """Run this script as a child with ``args``; return (dict or None, wall_s, error)."""
-    cmd = [sys.executable, os.path.abspath(__file__), "--worker", *map(str, args)]
-    t0 = time.perf_counter()
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return None, time.perf_counter() - t0, f"timeout after {timeout:.0f} s"
-    wall = time.perf_counter() - t0
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT ") :]), wall, None
-    tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-    return None, wall, f"child exit {proc.returncode}: {' | '.join(tail)}"
+def run_worker(worker_args):
+    """Child process: ``T CONFIG LEVEL`` or ``infeasible T LEVEL``."""
+    if worker_args[0] == "infeasible":
+        res = worker_infeasible(int(worker_args[1]), float(worker_args[2]))
+    else:
+        res = worker_solve(int(worker_args[0]), worker_args[1], float(worker_args[2]))
+    print_result(res)
+    return 0
 
 
-# --------------------------------------------------------------------------- reporting
-def machine_info():
-    import clarabel
-    import cvxpy
-    import numpy
-    import pandapower
-
-    try:
-        from importlib.metadata import version
-
-        highs_version = version("highspy")
-    except Exception:
-        highs_version = "?"
-    cpu = "?"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    with open("/proc/meminfo") as f:
-        mem_kb = int(f.readline().split()[1])
+# --------------------------------------------------------------------------- driver
+def git(*cmd):
     here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        return subprocess.run(
+            ["git", *cmd], cwd=here, capture_output=True, text=True, timeout=30
+        ).stdout.rstrip()
+    except Exception:
+        return "?"
 
-    def git(*cmd):
-        try:
-            return subprocess.run(
-                ["git", *cmd], cwd=here, capture_output=True, text=True, timeout=30
-            ).stdout.rstrip()
-        except Exception:
-            return "?"
 
+def run_info():
+    """The machine and versions, plus the git state and a hash of gridflex's source."""
     return dict(
-        nproc=os.cpu_count(),
-        cpu=cpu,
-        ram_gb=round(mem_kb / 1024**2, 1),
-        python=platform.python_version(),
-        cvxpy=cvxpy.__version__,
-        highspy=highs_version,
-        clarabel=clarabel.__version__,
-        pandapower=pandapower.__version__,
-        numpy=numpy.__version__,
-        loadavg=os.getloadavg(),
+        machine_info(),
         git_head=git("rev-parse", "--short", "HEAD"),
         git_dirty_gridflex=git("status", "--porcelain", "--", "../gridflex").splitlines(),
         gridflex_code_hash=code_hash(),
     )
-
-
-def fmt(x, spec=".2f"):
-    return "-" if x is None else format(x, spec)
 
 
 def predict(history, T):
@@ -341,102 +312,145 @@ def predict(history, T):
     return s2 * (T / t2) ** alpha
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--periods", type=int, nargs="+", default=[24, 96, 2190, 8760])
-    ap.add_argument(
-        "--load-level", type=float, default=1.0, help="peak load scale (1.5: congested grid)"
+def skip_reason(history, T, timeout):
+    """Why a config is not run at T (it timed out before or would), or None."""
+    if any(s is None for s in history.values()):
+        return "timed out at a smaller T"
+    guess = predict(history, T)
+    if guess is not None and guess > timeout:
+        return f"~{guess:.0f} s"
+    return None
+
+
+def print_solve(res):
+    print(
+        f"T={res['T']:5d} {res['config']:14s} rep{res['rep']} build {res['build_s']:.2f}s "
+        f"compile {fmt(res['compile_s'])}s solve {res['solve_wall_s']:.2f}s "
+        f"(solver {fmt(res['solver_s'])}s, cpu {fmt(res.get('solve_cpu_s'))}s) "
+        f"peak {res['peak_rss_gb']:.2f} GB "
+        f"obj {res.get('objective', float('nan')):.9g} {res.get('status')} "
+        f"binding {res.get('binding_lines')} "
+        f"price spread {fmt(res.get('price_spread'))} "
+        f"iters {res.get('highs_iters', res.get('iterations'))} "
+        f"size {res.get('n_var')}x{res.get('n_constr')} code {res.get('code')}",
+        flush=True,
     )
-    ap.add_argument("--timeout", type=float, default=900.0, help="per solve (child), seconds")
-    ap.add_argument("--configs", nargs="+", default=DEFAULT_CONFIGS, choices=list(CONFIGS))
-    ap.add_argument("--repeat-small", type=int, default=2, help="repeats for T <= --small-t")
-    ap.add_argument("--small-t", type=int, default=96)
-    ap.add_argument("--no-infeasible", action="store_true", help="skip the infeasibility timing")
-    ap.add_argument("--infeasible-periods", type=int, nargs="+", default=[96, 2190])
-    ap.add_argument("--json", help="also write all raw measurements to this file")
-    ap.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
-    args = ap.parse_args()
 
-    if args.worker:  # child process
-        if args.worker[0] == "infeasible":
-            res = worker_infeasible(int(args.worker[1]), float(args.worker[2]))
-        else:
-            res = worker_solve(int(args.worker[0]), args.worker[1], float(args.worker[2]))
-        print("RESULT " + json.dumps(res), flush=True)
-        return 0
 
-    info = machine_info()
-    print("machine:", json.dumps(info))
-    print(f"load level {args.load_level} (peak load scale), timeout {args.timeout:.0f} s per solve")
-    print("NOTE: other processes may share this machine; timings can be noisy.\n", flush=True)
+def run_config(T, config, rep, args, runs, history):
+    """One solve in a child (unless predicted to time out); records it in runs and history."""
+    why = skip_reason(history[config], T, args.timeout)
+    if why is not None:
+        print(f"T={T:5d} {config:14s} skipped (predicted {why} > timeout)")
+        runs.append(dict(T=T, config=config, rep=rep, skipped=why))
+        return
+    res, wall, err = run_child(__file__, [T, config, args.load_level], args.timeout)
+    if res is None:
+        print(f"T={T:5d} {config:14s} FAILED: {err}", flush=True)
+        runs.append(dict(T=T, config=config, rep=rep, error=err, child_wall_s=wall))
+        history[config][T] = None
+        return
+    res.update(rep=rep, child_wall_s=wall)
+    runs.append(res)
+    history[config][T] = min(history[config].get(T) or float("inf"), res["solve_wall_s"])
+    print_solve(res)
 
-    runs = []  # every finished or failed child
-    history = {c: {} for c in args.configs}  # config -> {T: median solve wall}
-    failures = []
+
+def run_all(args):
+    """Every T, repeat and config, each in a child; returns the list of runs."""
+    runs = []  # every finished, failed or skipped child
+    history = {c: {} for c in args.configs}  # config -> {T: best solve wall, None = failed}
     for T in sorted(args.periods):
-        repeats = args.repeat_small if T <= args.small_t else 1
-        for rep in range(repeats):
+        for rep in range(args.repeat_small if T <= args.small_t else 1):
             for config in args.configs:
-                guess = predict(history[config], T)
-                timed_out_before = any(s is None for s in history[config].values())
-                if timed_out_before or (guess is not None and guess > args.timeout):
-                    why = "timed out at a smaller T" if timed_out_before else f"~{guess:.0f} s"
-                    print(f"T={T:5d} {config:14s} skipped (predicted {why} > timeout)")
-                    runs.append(dict(T=T, config=config, rep=rep, skipped=why))
-                    continue
-                res, wall, err = run_child([T, config, args.load_level], args.timeout)
-                if res is None:
-                    print(f"T={T:5d} {config:14s} FAILED: {err}", flush=True)
-                    runs.append(dict(T=T, config=config, rep=rep, error=err, child_wall_s=wall))
-                    history[config][T] = None
-                    continue
-                res.update(rep=rep, child_wall_s=wall)
-                runs.append(res)
-                history[config][T] = min(
-                    history[config].get(T) or float("inf"), res["solve_wall_s"]
-                )
-                print(
-                    f"T={T:5d} {config:14s} rep{rep} build {res['build_s']:.2f}s "
-                    f"compile {fmt(res['compile_s'])}s solve {res['solve_wall_s']:.2f}s "
-                    f"(solver {fmt(res['solver_s'])}s, cpu {fmt(res.get('solve_cpu_s'))}s) "
-                    f"peak {res['peak_rss_gb']:.2f} GB "
-                    f"obj {res.get('objective', float('nan')):.9g} {res.get('status')} "
-                    f"binding {res.get('binding_lines')} "
-                    f"price spread {fmt(res.get('price_spread'))} "
-                    f"iters {res.get('highs_iters', res.get('iterations'))} "
-                    f"size {res.get('n_var')}x{res.get('n_constr')} code {res.get('code')}",
-                    flush=True,
-                )
+                run_config(T, config, rep, args, runs, history)
+    return runs
 
+
+def warn_code_changes(runs):
     codes = sorted({r["code"] for r in runs if r.get("code")})
     if len(codes) > 1:
         print(f"\nWARNING: gridflex's code changed during this run (hashes {codes}); ")
         print("compare only runs with the same hash (printed per run).")
-    # Objective agreement, against HiGHS default (or the first config that solved) per T and rep.
+
+
+def check_rep(T, rep, rs, failures):
+    """Objectives of one repeat's configs against HiGHS default (or the first that solved)."""
+    ref_cfg = "highs-default" if "highs-default" in rs else next(iter(rs))
+    ref = rs[ref_cfg]["objective"]
+    for cfg, r in rs.items():
+        rel = abs(r["objective"] - ref) / max(abs(ref), 1e-12)
+        r["rel_diff_vs_" + ref_cfg] = rel
+        ok = rel <= REL_TOL[cfg]
+        print(
+            f"T={T:5d} rep{rep} {cfg:14s} rel. objective diff vs {ref_cfg}: {rel:.2e} "
+            f"(tol {REL_TOL[cfg]:.0e}) {'ok' if ok else 'FAIL'}"
+        )
+        if not ok:
+            failures.append((T, rep, cfg, rel))
+
+
+def check_objectives(runs, periods):
+    """Objective agreement per T and repeat; failures include solves that did not finish."""
     print()
-    for T in sorted(args.periods):
+    failures = []
+    for T in sorted(periods):
         by_rep = {}
         for r in runs:
             if r["T"] == T and "objective" in r:
                 by_rep.setdefault(r["rep"], {})[r["config"]] = r
         for rep, rs in by_rep.items():
-            ref_cfg = "highs-default" if "highs-default" in rs else next(iter(rs))
-            ref = rs[ref_cfg]["objective"]
-            for cfg, r in rs.items():
-                rel = abs(r["objective"] - ref) / max(abs(ref), 1e-12)
-                r["rel_diff_vs_" + ref_cfg] = rel
-                ok = rel <= REL_TOL[cfg]
-                print(
-                    f"T={T:5d} rep{rep} {cfg:14s} rel. objective diff vs {ref_cfg}: {rel:.2e} "
-                    f"(tol {REL_TOL[cfg]:.0e}) {'ok' if ok else 'FAIL'}"
-                )
-                if not ok:
-                    failures.append((T, rep, cfg, rel))
+            check_rep(T, rep, rs, failures)
         for r in runs:
             if r["T"] == T and "objective" not in r and "skipped" not in r:
                 failures.append((T, r.get("rep"), r["config"], r.get("error", r.get("status"))))
+    return failures
 
-    # Summary table: min over repeats for times, max for peak memory.
+
+def config_cell(rs, ok, config, timeout):
+    """A config's summary at one T: (text for the table, dict for the JSON)."""
+    rc = [r for r in ok if r["config"] == config]
+    if not rc:
+        other = next((r for r in rs if r["config"] == config), {})
+        note = other.get("skipped") or other.get("error") or ""
+        tag = "skipped" if "skipped" in other else "failed"
+        tag = f">{timeout:.0f} (timeout)" if "timeout" in note else tag
+        return f" {tag:>17} {'-':>5}", dict(note=note)
+    gb = max(r["peak_rss_gb"] for r in rc)
+    times = "/".join(f"{r['solve_wall_s']:.2f}" for r in rc)
+    return f" {times:>17} {gb:>5.2f}", dict(
+        solve_s=min(r["solve_wall_s"] for r in rc),
+        all_s=[r["solve_wall_s"] for r in rc],
+        peak_gb=gb,
+        solver_s=min(r["solver_s"] or 0 for r in rc),
+        compile_s=min(r["compile_s"] or 0 for r in rc),
+        binding=rc[0].get("binding_lines"),
+        objective=rc[0]["objective"],
+    )
+
+
+def summary_row(T, runs, args):
+    """One line of the summary table at T and its dict; None if nothing ran at T."""
+    rs = [r for r in runs if r["T"] == T]
+    if not rs:
+        return None, None
+    ok = [r for r in rs if "objective" in r]
+    build = min((r["build_s"] for r in ok), default=None)
+    line = f"{T:>5} {fmt(build):>8}"
+    row = dict(T=T, build_s=build, configs={})
+    for c in args.configs:
+        text, row["configs"][c] = config_cell(rs, ok, c, args.timeout)
+        line += text
+    objective = ok[0]["objective"] if ok else None
+    rel = max((v for r in ok for k, v in r.items() if k.startswith("rel_diff_vs_")), default=None)
+    binding = "/".join(str(row["configs"][c].get("binding", "-")) for c in args.configs)
+    line += f" {fmt(objective, '.6f'):>16} {fmt(rel, '.1e'):>12} {binding:>22}"
+    row.update(objective=objective, max_rel_diff=rel)
+    return line, row
+
+
+def print_summary(runs, args):
+    """Times: best of repeats (all printed); peak memory: max over repeats. Returns the rows."""
     print("\nSummary (times: best of repeats; solve = wall of model.solve incl. cvxpy compile)")
     head = f"{'T':>5} {'build s':>8}"
     for c in args.configs:
@@ -445,46 +459,14 @@ def main():
     print(head)
     table_rows = []
     for T in sorted(args.periods):
-        rs = [r for r in runs if r["T"] == T]
-        ok = [r for r in rs if "objective" in r]
-        if not rs:
-            continue
-        build = min((r["build_s"] for r in ok), default=None)
-        line = f"{T:>5} {fmt(build):>8}"
-        row = dict(T=T, build_s=build, configs={})
-        for c in args.configs:
-            rc = [r for r in ok if r["config"] == c]
-            if rc:
-                s = min(r["solve_wall_s"] for r in rc)
-                gb = max(r["peak_rss_gb"] for r in rc)
-                times = "/".join(f"{r['solve_wall_s']:.2f}" for r in rc)
-                line += f" {times:>17} {gb:>5.2f}"
-                row["configs"][c] = dict(
-                    solve_s=s,
-                    all_s=[r["solve_wall_s"] for r in rc],
-                    peak_gb=gb,
-                    solver_s=min(r["solver_s"] or 0 for r in rc),
-                    compile_s=min(r["compile_s"] or 0 for r in rc),
-                    binding=rc[0].get("binding_lines"),
-                    objective=rc[0]["objective"],
-                )
-            else:
-                other = next((r for r in rs if r["config"] == c), {})
-                note = other.get("skipped") or other.get("error") or ""
-                tag = "skipped" if "skipped" in other else "failed"
-                tag = f">{args.timeout:.0f} (timeout)" if "timeout" in note else tag
-                line += f" {tag:>17} {'-':>5}"
-                row["configs"][c] = dict(note=note)
-        objective = ok[0]["objective"] if ok else None
-        rel = max(
-            (v for r in ok for k, v in r.items() if k.startswith("rel_diff_vs_")), default=None
-        )
-        binding = "/".join(str(row["configs"][c].get("binding", "-")) for c in args.configs)
-        line += f" {fmt(objective, '.6f'):>16} {fmt(rel, '.1e'):>12} {binding:>22}"
-        row.update(objective=objective, max_rel_diff=rel)
-        table_rows.append(row)
-        print(line)
+        line, row = summary_row(T, runs, args)
+        if row is not None:
+            table_rows.append(row)
+            print(line)
+    return table_rows
 
+
+def print_per_solve(runs):
     print("\nPer solve (wall = model.solve incl. cvxpy compile and result tables; solver = as")
     print("reported by the solver; cpu = user+sys of the child during model.solve, all threads;")
     print("cpu < wall means the child waited for a core)")
@@ -505,33 +487,68 @@ def main():
             f"{fmt(rel, '.1e'):>9}"
         )
 
+
+def print_infeasible(res):
+    for k in ("cvxpy_highs", "cvxpy_clarabel"):
+        d = res[k]
+        print(
+            f"  {k:15s} wall {d['wall_s']:.3f}s (compile {fmt(d['compile_s'], '.3f')}s, "
+            f"solver {fmt(d['solver_s'], '.3f')}s) -> {d['status']}"
+        )
+    d = res["highspy_direct"]
+    print(
+        f"  highspy direct  ({d['rows']} rows x {d['cols']} cols; passModel "
+        f"{d['pass_model_s']:.3f}s) run {d['run_wall_s']:.3f}s (HiGHS run time "
+        f"{d['highs_run_time_s']:.3f}s) -> {d['status']}; then getDualRay (which cvxpy "
+        f"calls on kInfeasible) {d['get_dual_ray_s']:.3f}s"
+    )
+
+
+def run_infeasible(args):
+    """The infeasibility timing at each --infeasible-periods (unless --no-infeasible)."""
     infeasible = []
-    for T_inf in [] if args.no_infeasible else args.infeasible_periods:
-        print(f"\nInfeasible LP (T={T_inf}, load x50 in the last period):")
-        res, wall, err = run_child(["infeasible", T_inf, args.load_level], args.timeout)
-        infeasible.append(res if res is not None else dict(T=T_inf, error=err))
+    for T in [] if args.no_infeasible else args.infeasible_periods:
+        print(f"\nInfeasible LP (T={T}, load x{INFEASIBLE_LOAD_SCALE:.0f} in the last period):")
+        res, _, err = run_child(__file__, ["infeasible", T, args.load_level], args.timeout)
+        infeasible.append(res if res is not None else dict(T=T, error=err))
         if res is None:
             print("  FAILED:", err)
-            continue
-        for k in ("cvxpy_highs", "cvxpy_clarabel"):
-            d = res[k]
-            print(
-                f"  {k:15s} wall {d['wall_s']:.3f}s (compile {fmt(d['compile_s'], '.3f')}s, "
-                f"solver {fmt(d['solver_s'], '.3f')}s) -> {d['status']}"
-            )
-        d = res["highspy_direct"]
-        print(
-            f"  highspy direct  ({d['rows']} rows x {d['cols']} cols; passModel "
-            f"{d['pass_model_s']:.3f}s) run {d['run_wall_s']:.3f}s (HiGHS run time "
-            f"{d['highs_run_time_s']:.3f}s) -> {d['status']}; then getDualRay (which cvxpy "
-            f"calls on kInfeasible) {d['get_dual_ray_s']:.3f}s"
-        )
+        else:
+            print_infeasible(res)
+    return infeasible
 
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(
-                dict(machine=info, runs=runs, table=table_rows, infeasible=infeasible), f, indent=1
-            )
+
+def parse_args():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--periods", type=int, nargs="+", default=[24, 96, 2190, 8760])
+    ap.add_argument(
+        "--load-level", type=float, default=1.0, help="peak load scale (1.5: congested grid)"
+    )
+    ap.add_argument("--timeout", type=float, default=900.0, help="per solve (child), seconds")
+    ap.add_argument("--configs", nargs="+", default=DEFAULT_CONFIGS, choices=list(CONFIGS))
+    ap.add_argument("--repeat-small", type=int, default=2, help="repeats for T <= --small-t")
+    ap.add_argument("--small-t", type=int, default=96)
+    ap.add_argument("--no-infeasible", action="store_true", help="skip the infeasibility timing")
+    ap.add_argument("--infeasible-periods", type=int, nargs="+", default=[96, 2190])
+    ap.add_argument("--json", help="also write all raw measurements to this file")
+    ap.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
+    return ap.parse_args()
+
+
+def main():
+    args = parse_args()
+    if args.worker:
+        return run_worker(args.worker)
+    info = run_info()
+    print(f"load level {args.load_level} (peak load scale), timeout {args.timeout:.0f} s per solve")
+    print_machine(info)
+    runs = run_all(args)
+    warn_code_changes(runs)
+    failures = check_objectives(runs, args.periods)
+    table_rows = print_summary(runs, args)
+    print_per_solve(runs)
+    infeasible = run_infeasible(args)
+    write_json(args.json, machine=info, runs=runs, table=table_rows, infeasible=infeasible)
     if failures:
         print("\nFAILURES (objective disagreement or failed solve):")
         for f_ in failures:
