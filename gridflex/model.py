@@ -38,8 +38,9 @@ class Model:
         Period length in hours (taken from a DatetimeIndex's spacing by default).
     load_scale : float, array (T,) or pandas.Series, optional
         For a single net: per-period multiplier of the net's loads.
-    net_elements : bool
-        For a single net: include its gens, sgens, ext_grids, loads and shunts as devices.
+    net_elements : bool or dict
+        For a single net: include its gens, sgens, ext_grids, loads and shunts as devices; a
+        dict adds keyword arguments per table (``{"load": {"shed_cost_per_mwh": 200}}``).
 
     Examples
     --------

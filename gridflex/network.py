@@ -33,8 +33,11 @@ class Network:
         Default :class:`~gridflex.formulations.DC` with branches, copper plate without.
     load_scale : array (T,), optional
         Per-period multiplier of the net's own loads.
-    net_elements : bool
-        Turn the net's gens, sgens, ext_grids, loads and shunts into devices (default).
+    net_elements : bool or dict
+        Turn the net's gens, sgens, ext_grids, loads and shunts into devices (default). A dict
+        does so with extra keyword arguments per table (see
+        :func:`gridflex.devices.net_elements.devices_from_net`), e.g.
+        ``{"load": {"shed_cost_per_mwh": 200}}``.
     """
 
     def __init__(self, net, name="net", *, formulation=None, load_scale=None, net_elements=True):
@@ -52,7 +55,8 @@ class Network:
         """The net's own elements as devices (empty without ``net_elements``)."""
         if not self.net_elements:
             return []
-        devices = devices_from_net(self.net, load_scale)
+        options = self.net_elements if isinstance(self.net_elements, dict) else None
+        devices = devices_from_net(self.net, load_scale, options)
         for device in devices:
             if len(self.name) and self.name != "net":
                 device.name = f"{self.name}.{device.name}"

@@ -200,8 +200,17 @@ class Scenario:
         except (ValueError, TypeError) as exc:  # e.g. an option value the network rejects
             raise InputError(f"{self.file}: [scenario], key 'network_options': {exc}") from None
 
-    def build_model(self):
+    def build_model(self, net=None, net_elements=True, devices=None):
         """A :class:`~gridflex.model.Model` with the network, the load scale and all devices.
+
+        Parameters
+        ----------
+        net : pandapowerNet, optional
+            Use this net (e.g. a study's modified copy) instead of :meth:`load_network`.
+        net_elements : bool or dict
+            Passed to :class:`~gridflex.model.Model` (options per net table, e.g. offers).
+        devices : list of DeviceSpec, optional
+            The entries to create (default: all of ``[[devices]]``).
 
         Returns
         -------
@@ -209,12 +218,13 @@ class Scenario:
             Solve it with ``model.solve(solver=scenario.solver)``.
         """
         model = Model(
-            self.load_network(),
+            self.load_network() if net is None else net,
             periods=self.periods,
             formulation=formulation_classes()[self.formulation](),
             load_scale=None if self.load_scale is None else self.load_scale.value,
+            net_elements=net_elements,
         )
-        for spec in self.devices:
+        for spec in self.devices if devices is None else devices:
             model.add(spec.create(model.grid, self.file))
         return model
 
@@ -232,6 +242,9 @@ class Scenario:
         if self.load_scale is not None:
             q = self.load_scale
             rows.append(("scenario", "load", "load_scale", q.describe(), q.source))
+        for key, raw in self.study_options.items():
+            if isinstance(raw, dict) and "source" in raw and "value" in raw:
+                rows.append(("study", "study", key, str(raw["value"])[:60], raw["source"]))
         for spec in self.devices:
             place = {"bus": spec.bus, "bus_number": spec.bus_number}
             items = [(k, q) for k, q in place.items() if q is not None] + list(spec.params.items())
@@ -565,9 +578,14 @@ def _quantity(raw, at, reader):
 
 
 def _numbers(value, at):
-    """A TOML number, boolean or (nested) list of numbers as float / numpy array."""
-    if isinstance(value, bool):
+    """A TOML number, boolean or (nested) list of numbers as float / numpy array.
+
+    Strings and lists of strings (names, e.g. reserve products) are kept as they are.
+    """
+    if isinstance(value, bool | str):
         return value
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return list(value)
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):

@@ -318,6 +318,8 @@ class ExternalGrid(Generator):
         Energy price.
     p_min_mw, p_max_mw : float or array
         Limits (default: unlimited export and import).
+    offers : dict, optional
+        Reserve/ramp products offered (see :class:`Generator`).
     """
 
     result_table = "res_ext_grid"
@@ -334,6 +336,7 @@ class ExternalGrid(Generator):
         pwl_cost=None,
         q_min_mvar=-math.inf,
         q_max_mvar=math.inf,
+        offers=None,
         name=None,
         unit_labels=None,
     ):
@@ -346,6 +349,7 @@ class ExternalGrid(Generator):
             pwl_cost=pwl_cost,
             q_min_mvar=q_min_mvar,
             q_max_mvar=q_max_mvar,
+            offers=offers,
             name=name,
             unit_labels=unit_labels,
         )

@@ -26,7 +26,10 @@ UNIT_PARAMETER_COLUMNS = (
 )
 
 
-def devices_from_net(net, load_scale=None):
+ELEMENT_TABLES = ("gen", "sgen", "ext_grid", "load", "sgen_fixed", "shunt")
+
+
+def devices_from_net(net, load_scale=None, options=None):
     """One device per non-empty element table of ``net``.
 
     Parameters
@@ -34,15 +37,25 @@ def devices_from_net(net, load_scale=None):
     net : pandapowerNet
     load_scale : float, array (T,) or pandas.Series, optional
         Multiplier applied to every load's ``p_mw * scaling`` (and ``q_mvar``) per period.
+    options : dict, optional
+        Extra keyword arguments of the device built from a table, by table name (``gen``,
+        ``sgen`` (controllable), ``ext_grid``, ``load``, ``sgen_fixed``, ``shunt``); they
+        override what is read from the net, e.g. ``{"gen": {"offers": {...}},
+        "load": {"shed_cost_per_mwh": 200}}``.
     """
     _reject_unsupported(net)
+    options = dict(options or {})
+    unknown = sorted(set(options) - set(ELEMENT_TABLES))
+    if unknown:
+        raise InputError(f"net_elements: unknown tables {unknown}; tables: {list(ELEMENT_TABLES)}")
+    kw = {table: dict(options.get(table, {})) for table in ELEMENT_TABLES}
     builders = {
-        "gen": lambda: _gens(net, "gen", Generator),
-        "sgen": lambda: _gens(net, "sgen", Generator),
-        "ext_grid": lambda: _ext_grids(net),
-        "load": lambda: _loads(net, load_scale),
-        "sgen_fixed": lambda: _fixed_sgens(net),
-        "shunt": lambda: _shunts(net),
+        "gen": lambda: _gens(net, "gen", Generator, kw["gen"]),
+        "sgen": lambda: _gens(net, "sgen", Generator, kw["sgen"]),
+        "ext_grid": lambda: _ext_grids(net, kw["ext_grid"]),
+        "load": lambda: _loads(net, load_scale, kw["load"]),
+        "sgen_fixed": lambda: _fixed_sgens(net, kw["sgen_fixed"]),
+        "shunt": lambda: _shunts(net, kw["shunt"]),
     }
     devices = []
     for table, build in builders.items():
@@ -68,7 +81,7 @@ def _controllable(table, default):
     return table.controllable.fillna(default).to_numpy(bool)
 
 
-def _gens(net, et, cls):
+def _gens(net, et, cls, extra):
     table = net[et]
     default = et == "gen"
     rows = table[table.in_service.to_numpy(bool) & _controllable(table, default)]
@@ -80,7 +93,7 @@ def _gens(net, et, cls):
     p_min = rows.get("min_p_mw", no_limits).fillna(
         p_set.where(rows.get("max_p_mw", no_limits).isna(), 0.0)
     )
-    kw = _costs(net, et, rows.index) | _unit_parameters(rows) | _q_limits(rows)
+    kw = _costs(net, et, rows.index) | _unit_parameters(rows) | _q_limits(rows) | extra
     dev = cls(
         rows.bus.to_numpy(),
         p_max.to_numpy(float),
@@ -93,13 +106,13 @@ def _gens(net, et, cls):
     return dev
 
 
-def _ext_grids(net):
+def _ext_grids(net, extra):
     rows = net.ext_grid[net.ext_grid.in_service.to_numpy(bool)]
     if rows.empty:
         return None
     p_min = rows.min_p_mw.fillna(-math.inf) if "min_p_mw" in rows else -math.inf
     p_max = rows.max_p_mw.fillna(math.inf) if "max_p_mw" in rows else math.inf
-    kw = _costs(net, "ext_grid", rows.index) | _q_limits(rows)
+    kw = _costs(net, "ext_grid", rows.index) | _q_limits(rows) | extra
     price = kw.pop("cost_per_mwh", 0.0)
     return ExternalGrid(
         rows.bus.to_numpy(),
@@ -112,7 +125,7 @@ def _ext_grids(net):
     )
 
 
-def _loads(net, load_scale):
+def _loads(net, load_scale, extra):
     rows = net.load[net.load.in_service.to_numpy(bool)]
     if rows.empty:
         return None
@@ -121,26 +134,26 @@ def _loads(net, load_scale):
     if load_scale is not None:
         scale = np.asarray(load_scale, dtype=float).reshape(1, -1)
         p, q = p * scale, q * scale
-    return Load(rows.bus.to_numpy(), p, q, name="load", unit_labels=rows.index.tolist())
+    return Load(rows.bus.to_numpy(), p, q, name="load", unit_labels=rows.index.tolist(), **extra)
 
 
-def _fixed_sgens(net):
+def _fixed_sgens(net, extra):
     table = net.sgen
     rows = table[table.in_service.to_numpy(bool) & ~_controllable(table, False)]
     if rows.empty:
         return None
     p = (rows.p_mw * rows.scaling).to_numpy(float).reshape(-1, 1)
-    return Renewable(
-        rows.bus.to_numpy(), p, curtailable=False, name="sgen", unit_labels=rows.index.tolist()
-    )
+    kw = {"curtailable": False} | extra
+    return Renewable(rows.bus.to_numpy(), p, name="sgen", unit_labels=rows.index.tolist(), **kw)
 
 
-def _shunts(net):
+def _shunts(net, extra):
     rows = net.shunt[net.shunt.in_service.to_numpy(bool)]
     p = (rows.p_mw * rows.get("step", 1)).to_numpy(float)
     if rows.empty or not np.any(p):
         return None
-    dev = Load(rows.bus.to_numpy(), p.reshape(-1, 1), name="shunt", unit_labels=rows.index.tolist())
+    labels = rows.index.tolist()
+    dev = Load(rows.bus.to_numpy(), p.reshape(-1, 1), name="shunt", unit_labels=labels, **extra)
     dev.result_table = "res_shunt"
     return dev
 
