@@ -13,6 +13,7 @@ the constraint, per MW and hour, is the product's price (``res_requirement.price
 003 (Chang et al. 2022, eqs. 20-21) from a net-load forecast.
 """
 
+import cvxpy as cp
 import numpy as np
 import pandas as pd
 
@@ -59,7 +60,7 @@ class Requirement:
                 )
             self.provided, self.constraint = None, None
             return []
-        self.provided = sum(provided[1:], provided[0])
+        self.provided = cp.Constant(0.0) + sum(provided[1:], provided[0])  # an expression
         self.constraint = self.provided >= self.mw
         return [self.constraint]
 

@@ -212,6 +212,7 @@ class EVParkingLot(Device):
             "soc_percent": soc,
             "ev_count": self.prof["ev_count"],
             "capacity_mwh": cap,
+            "contract_energy_mwh": self.prof["contract_energy_mwh"],
         }
         return out | self.offers.results()
 
