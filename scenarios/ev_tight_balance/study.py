@@ -294,7 +294,7 @@ def print_tables(table2, sweep, table3, ac, bound):
 
 def plot_periods(case1, case2, file):
     """Dispatch by source, ramp by provider, station SOE, cost saving per period (Fig. 5)."""
-    fig, axes = plt.subplots(2, 2, figsize=(12, 8))
+    fig, axes = plt.subplots(3, 2, figsize=(12, 11))
     hours = case2.periods.strftime("%H:%M")
     sources = {
         "thermal": case2.res_gen["p_mw"].sum(axis=1) + case2.res_ext_grid["p_mw"].sum(axis=1),
@@ -310,12 +310,19 @@ def plot_periods(case1, case2, file):
         axes[0, 1].plot(hours, table["ramp_up_mw"].sum(axis=1), label=f"{label} ramp up")
         axes[0, 1].plot(hours, table["ramp_down_mw"].sum(axis=1), "--", label=f"{label} ramp down")
     axes[0, 1].set_title("Case 2 flexible ramp by provider (MW)")
-    axes[1, 0].plot(hours, lot["e_mwh"], label=list(lot["e_mwh"].columns))
-    axes[1, 0].set_title("Station state of energy (MWh)")
+    for table, label in ((case2.res_gen, "thermal"), (lot, "stations")):
+        held = sum(table[f"{p}_mw"].sum(axis=1) for p in RESERVES)
+        axes[1, 0].plot(hours, held, label=f"{label}: all five reserves")
+    axes[1, 0].set_title("Case 2 reserves by provider (MW)")
+    axes[1, 1].plot(hours, lot["e_mwh"], label=list(lot["e_mwh"].columns))
+    axes[1, 1].set_title("Station state of energy (MWh)")
     saving = period_costs(case1) - period_costs(case2)
-    axes[1, 1].bar(hours, saving)
-    axes[1, 1].axhline(saving.mean(), color="k", ls="--", label="average")
-    axes[1, 1].set_title("Operation cost saving, Case 2 vs Case 1 ($)")
+    axes[2, 0].bar(hours, saving)
+    axes[2, 0].axhline(saving.mean(), color="k", ls="--", label="average")
+    axes[2, 0].set_title("Operation cost saving, Case 2 vs Case 1 ($; paper Fig. 5)")
+    for case, label in ((case1, "Case 1"), (case2, "Case 2")):
+        axes[2, 1].plot(hours, case.res_load["shed_mw"].sum(axis=1), label=label)
+    axes[2, 1].set_title("Load shedding (MW)")
     for ax in axes.flat:
         ax.legend(fontsize=7)
         ax.tick_params(axis="x", labelrotation=90, labelsize=7)
