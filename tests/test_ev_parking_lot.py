@@ -248,6 +248,7 @@ def test_two_lots_of_135000_spaces_scale_and_stack():
     [
         (dict(arrival_hour=TruncatedGaussian(22.0, 0.5, 21.0, 23.0)), "arrival"),
         (dict(arrival_soc=TruncatedGaussian(0.5, 0.1, -0.1, 0.9)), r"\[0, 1\]"),
+        (dict(departure_share=TruncatedGaussian(0.8, 0.1, 0.6, 1.2)), r"\[0, 1\]"),
     ],
 )
 def test_bad_behaviour_is_refused(change, match):
