@@ -121,10 +121,11 @@ def test_networks_command_lists_the_four_networks():
     assert names == ["ieee14", "ieee24", "ieee33", "ieee118"] == list(networks.NETWORKS)
 
 
-def test_scenarios_command_lists_quickstart():
+def test_scenarios_command_lists_the_builtin_scenarios():
     code, stdout, _ = run_cli(["scenarios"])
     assert code == 0
-    assert stdout.splitlines()[1].split()[:2] == ["quickstart", "ieee118"]
+    rows = {line.split()[0]: line.split()[1] for line in stdout.splitlines()[1:]}
+    assert rows == {"ev_tight_balance": "ieee118", "quickstart": "ieee118"}
 
 
 def test_bad_scenario_exits_2_with_one_line(tmp_path):
