@@ -11,7 +11,19 @@ Quick start::
 """
 
 from gridflex import conventions, products
-from gridflex.devices import Device, EVParkingLot, ExternalGrid, Generator, Load, Renewable, Storage
+from gridflex.aggregation import AggregatedFlex, AggregationLink
+from gridflex.devices import (
+    DataCenter,
+    Device,
+    EVParkingLot,
+    ExternalGrid,
+    FastChargingStation,
+    Generator,
+    Load,
+    Renewable,
+    SpatialFlexSet,
+    Storage,
+)
 from gridflex.errors import GridflexError, InputError, SolveError, SolverNotInstalledError
 from gridflex.formulations import DC, DCPTDF, CopperPlate, Formulation, LinDistFlow, SOCDistFlow
 from gridflex.grid import Grid
@@ -33,11 +45,15 @@ __all__ = [
     "DC",
     "DCPTDF",
     "ACReport",
+    "AggregatedFlex",
+    "AggregationLink",
     "Boundary",
     "CopperPlate",
+    "DataCenter",
     "Device",
     "EVParkingLot",
     "ExternalGrid",
+    "FastChargingStation",
     "Formulation",
     "Generator",
     "Grid",
@@ -53,6 +69,7 @@ __all__ = [
     "SOCDistFlow",
     "SolveError",
     "SolverNotInstalledError",
+    "SpatialFlexSet",
     "Storage",
     "conventions",
     "flexible_ramp_requirements",

@@ -9,7 +9,7 @@ from gridflex.devices.base import BuildContext, Device
 from gridflex.errors import InputError
 from gridflex.network import Network
 from gridflex.profiles import profile_values, time_axis
-from gridflex.requirements import Requirement, requirement_table
+from gridflex.requirements import SystemConstraint, requirement_table
 from gridflex.results import (
     DeviceInjection,
     Results,
@@ -106,12 +106,12 @@ class Model:
         return BuildContext(grid, self.periods, self.dt_h, reactive, grids)
 
     def add(self, device, network=None):
-        """Add a device to ``network`` (default: the first), or a system requirement; returns it.
+        """Add a device to ``network`` (default: the first), or a system constraint; returns it.
 
-        Device names are unique. A :class:`~gridflex.requirements.Requirement` (reserve or ramp
-        product) applies to the whole model.
+        Device names are unique. A :class:`~gridflex.requirements.SystemConstraint` (e.g. a
+        reserve or ramp :class:`~gridflex.requirements.Requirement`) applies to the whole model.
         """
-        if isinstance(device, Requirement):
+        if isinstance(device, SystemConstraint):
             return self._add_requirement(device)
         if not isinstance(device, Device):
             raise InputError(f"Model.add: expected a gridflex device, got {type(device).__name__}")

@@ -22,7 +22,23 @@ from gridflex.products import RAMP_DOWN, RAMP_UP, as_product
 from gridflex.profiles import check_nonnegative, profile_values
 
 
-class Requirement:
+class SystemConstraint:
+    """A constraint of the whole model over several devices (added with ``Model.add``).
+
+    Subclasses implement :meth:`build` (devices -> list of cvxpy constraints); :meth:`prepare`
+    checks inputs against the periods first.
+    """
+
+    name = "system"
+
+    def prepare(self, periods):
+        """Check inputs against the model's periods (before anything is built)."""
+
+    def build(self, devices):
+        raise NotImplementedError
+
+
+class Requirement(SystemConstraint):
     """Total capacity of ``product`` the devices must hold in every period.
 
     Parameters
@@ -113,7 +129,7 @@ def flexible_ramp_requirements(net_load_mw, kappa, previous_net_load_mw=None):
 def requirement_table(requirements, periods, dt_h):
     """``res_requirement``: columns (quantity, requirement name), one row per period."""
     frames = {}
-    for req in requirements:
+    for req in (r for r in requirements if isinstance(r, Requirement)):
         for quantity, values in req.results(dt_h).items():
             frames.setdefault(quantity, {})[req.name] = values
     if not frames:

@@ -1,0 +1,200 @@
+"""Spatially coupled load flexibility: data centers and fast charging stations (seed 000, eqs. 1-3).
+
+A *set* of loads (the data centers of one company, the fast charging stations that the drivers
+of one origin-destination pair choose from) can move consumption between its members:
+re-dispatching workload, or guiding drivers. Per member ``m`` and period ``t``, with the
+regulation ``tau`` positive when the member's load goes *down*:
+
+.. math::
+
+    -\\beta^U_{m,t} \\le \\tau_{m,t} \\le \\beta^D_{m,t}                  \\qquad (1)
+
+    \\sum_m \\eta_m \\tau_{m,t} = 0                                     \\qquad (2)
+
+    C = \\sum_{m,t} dt\\, \\alpha\\, |\\tau_{m,t}|                          \\qquad (3)
+
+    p_{m,t} = P^{base}_{m,t} - \\tau_{m,t}
+
+The weights ``eta`` say how much the *service* (workload, charging demand) one MW of load stands
+for: moving one unit of service from member m to u lowers m's load by ``k_m`` and raises u's by
+``k_u`` (``k``: MW per unit of service), so ``sum_m tau_m / k_m = 0``, i.e. ``eta_m = k_ref / k_m``
+(normalised to 1 for the first member). The constructors :meth:`DataCenter.from_workload` and
+:meth:`FastChargingStation.from_traffic` compute ``beta`` and ``eta`` from physical inputs.
+"""
+
+import cvxpy as cp
+import numpy as np
+
+from gridflex.conventions import CONSUMER
+from gridflex.devices.base import Device
+from gridflex.errors import InputError
+from gridflex.profiles import check_nonnegative, unit_or_profile, unit_values
+
+
+class SpatialFlexSet(Device):
+    """One set of spatially coupled loads (at least two members); see the module docstring.
+
+    Parameters
+    ----------
+    bus : array_like of int
+        pandapower bus index of each member (>= 2 members).
+    baseline_mw : float, array (n,) or profile (n, T)
+        Load before regulation.
+    beta_down_mw, beta_up_mw : float, array (n,) or profile (n, T)
+        Largest downward and upward regulation (>= 0).
+    eta : array (n,)
+        Weights of the coupling (> 0).
+    cost_per_mwh : float or array (n,)
+        ``alpha``: cost of regulation per MW and hour (either direction).
+    networks : sequence of str, optional
+        Network of each member in a several-network model (default: the device's network).
+    """
+
+    sign = CONSUMER
+    result_table = "res_spatial_flex"
+    kind = "spatially coupled load"
+
+    def __init__(
+        self, bus, baseline_mw, beta_down_mw, beta_up_mw, eta=1.0, *, cost_per_mwh=0.0,
+        networks=None, name=None, unit_labels=None,
+    ):  # fmt: skip
+        super().__init__(bus, name=name, unit_labels=unit_labels)
+        if self.n < 2:
+            raise InputError(
+                f"{self.owner}: a set of {self.kind}s needs at least two members to move load "
+                f"between, got {self.n} (bus {self.bus.tolist()})"
+            )
+        self.inputs = dict(
+            baseline_mw=baseline_mw, beta_down_mw=beta_down_mw, beta_up_mw=beta_up_mw
+        )
+        self.eta_input, self.cost_input = eta, cost_per_mwh
+        self.member_networks = None if networks is None else [str(x) for x in networks]
+
+    @property
+    def terminal_networks(self):
+        if self.member_networks is None:
+            return super().terminal_networks
+        return list(self.member_networks)
+
+    def prepare(self, ctx):
+        if self._unit_labels is not None and len(self._unit_labels) != self.n:
+            raise InputError(
+                f"{self.owner}: {len(self._unit_labels)} unit labels for {self.n} units"
+            )
+        if self.member_networks is not None and len(self.member_networks) != self.n:
+            raise InputError(
+                f"{self.owner}: {len(self.member_networks)} networks for {self.n} members"
+            )
+        o, n = self.owner, self.n
+        for net_name, bus in zip(self.terminal_networks, self.bus, strict=True):
+            grid = ctx.grids.get(net_name, ctx.grid)
+            grid.bus_positions([bus], owner=f"{o} (network '{net_name}')")
+        self.p = {
+            k: unit_or_profile(v, n, ctx.periods, owner=o, param=k) for k, v in self.inputs.items()
+        }
+        for k, values in self.p.items():
+            check_nonnegative(values, owner=o, param=k)
+        self.eta = unit_values(self.eta_input, n, owner=o, param="eta")
+        if (self.eta <= 0).any():
+            raise InputError(
+                f"{o}: 'eta' must be positive for every member, got {self.eta.tolist()}"
+            )
+        self.alpha = unit_values(self.cost_input, n, owner=o, param="cost_per_mwh")
+        check_nonnegative(self.alpha, owner=o, param="cost_per_mwh")
+
+    def build(self, ctx):
+        self.tau = cp.Variable((self.n, ctx.T), name=f"{self.name}_tau_mw")
+        return [
+            self.tau >= -self.p["beta_up_mw"],  # (1)
+            self.tau <= self.p["beta_down_mw"],
+            self.eta @ self.tau == 0,  # (2)
+        ]
+
+    def injection_mw(self):
+        return self.tau - self.p["baseline_mw"]
+
+    def cost_terms(self, ctx):
+        if not self.alpha.any():
+            return {}
+        return {"regulation": ctx.dt_h * cp.sum(self.alpha @ cp.abs(self.tau))}  # (3)
+
+    def results(self, ctx):
+        tau = self.tau.value
+        return {
+            "p_mw": self.p["baseline_mw"] - tau,
+            "baseline_mw": self.p["baseline_mw"],
+            "regulation_down_mw": tau,
+        }
+
+
+class DataCenter(SpatialFlexSet):
+    """A set of data centers sharing workload (seed 000; the spatial part).
+
+    :meth:`from_workload` derives the bounds and weights from the workload each data center
+    serves, its power per unit of workload and its service capacity.
+    """
+
+    result_table = "res_data_center"
+    kind = "data center"
+
+    @classmethod
+    def from_workload(
+        cls, bus, workload, mw_per_workload, capacity, *, idle_mw=0.0, cost_per_mwh=0.0, **options
+    ):
+        """Data centers from physical inputs.
+
+        A data center serving ``w`` units of workload (requests per second, or servers busy)
+        draws ``idle + k w`` MW; it can hand all of its workload to the others (down to idle)
+        or take up to ``capacity - w`` more. Moving workload keeps the total served, so
+        ``sum_m tau_m / k_m = 0``:
+
+        ``baseline = idle + k w``, ``beta_down = k w``, ``beta_up = k (capacity - w)``,
+        ``eta = k_0 / k``.
+        """
+        w, k, cap = (np.asarray(x, dtype=float) for x in (workload, mw_per_workload, capacity))
+        if np.any(cap < w) or np.any(k <= 0):
+            raise InputError(
+                f"DataCenter {options.get('name') or ''}: needs capacity >= workload and "
+                "mw_per_workload > 0 for every member"
+            )
+        k_first = np.atleast_1d(k)[0]
+        return cls(bus, idle_mw + k * w, k * w, k * (cap - w), k_first / k,
+                   cost_per_mwh=cost_per_mwh, **options)  # fmt: skip
+
+
+class FastChargingStation(SpatialFlexSet):
+    """A set of fast charging stations whose drivers can be guided between them (seed 000).
+
+    The spatial part only; the station battery and reserve modes (seed 004) belong to a
+    separate device that can share the same buses. :meth:`from_traffic` derives the bounds and
+    weights from traffic flows and station capacities.
+    """
+
+    result_table = "res_fcs"
+    kind = "fast charging station"
+
+    @classmethod
+    def from_traffic(
+        cls, bus, vehicles_per_h, mwh_per_vehicle, capacity_vehicles_per_h, *,
+        flexible_share=1.0, cost_per_mwh=0.0, **options,
+    ):  # fmt: skip
+        """Stations from traffic flows.
+
+        ``f`` vehicles per hour charging ``e`` MWh each give a load ``e f``; a share ``s`` of
+        them can be guided to another station of the set, and a station takes at most ``c``
+        vehicles per hour. Vehicles are conserved, so ``sum_m tau_m / e_m = 0``:
+
+        ``baseline = e f``, ``beta_down = s e f``, ``beta_up = e (c - f)``, ``eta = e_0 / e``.
+        """
+        f, e, c = (
+            np.asarray(x, dtype=float)
+            for x in (vehicles_per_h, mwh_per_vehicle, capacity_vehicles_per_h)
+        )
+        if np.any(c < f) or np.any(e <= 0) or not 0 <= flexible_share <= 1:
+            raise InputError(
+                f"FastChargingStation {options.get('name') or ''}: needs capacity >= flow, "
+                "mwh_per_vehicle > 0 and flexible_share in [0, 1]"
+            )
+        e_first = np.atleast_1d(e)[0]
+        return cls(bus, e * f, flexible_share * e * f, e * (c - f), e_first / e,
+                   cost_per_mwh=cost_per_mwh, **options)  # fmt: skip
