@@ -163,7 +163,7 @@ class AggregatedFlex(Device):
     def cost_terms(self, ctx):
         if not self.alpha.any():
             return {}
-        return {"regulation": ctx.dt_h * cp.sum(self.alpha @ cp.abs(self.tau))}  # (9)
+        return {"regulation": ctx.weighted_sum(self.alpha @ cp.abs(self.tau))}  # (9)
 
     def results(self, ctx):
         return {

@@ -41,6 +41,10 @@ class Model:
     net_elements : bool or dict
         For a single net: include its gens, sgens, ext_grids, loads and shunts as devices; a
         dict adds keyword arguments per table (``{"load": {"shed_cost_per_mwh": 200}}``).
+    weights_h : array (T,), optional
+        Hours each period stands for in the objective (default ``dt_h``): operating scenarios
+        of a planning study, e.g. ``probability * 8760`` for a one-period scenario. Physics
+        (storage energy, ramps) keeps using ``dt_h``; every cost term uses the weights.
 
     Examples
     --------
@@ -50,9 +54,11 @@ class Model:
     """
 
     def __init__(
-        self, net, periods=1, *, formulation=None, dt_h=None, load_scale=None, net_elements=True
-    ):
+        self, net, periods=1, *, formulation=None, dt_h=None, load_scale=None, net_elements=True,
+        weights_h=None,
+    ):  # fmt: skip
         self.periods, self.dt_h = time_axis(periods, dt_h)
+        self.weights_h = _weights(weights_h, self.periods)
         networks = (
             net
             if isinstance(net, list | tuple)
@@ -74,6 +80,11 @@ class Model:
             for device in network.element_devices(scale):
                 self.add(device, network=network.name)
         self.problem = None
+
+    @property
+    def cost_hours(self):
+        """Hours each period stands for in the objective, (T,) (``dt_h`` unless weighted)."""
+        return np.full(len(self.periods), self.dt_h) if self.weights_h is None else self.weights_h
 
     # --- the first (or only) network, for single-network use ----------------------------------
     @property
@@ -103,7 +114,7 @@ class Model:
         reactive = any(self.networks[n].formulation.reactive for n in names if n in self.networks)
         grid = self.networks[names[0]].grid if names[0] in self.networks else self.grid
         grids = {k: v.grid for k, v in self.networks.items()}
-        return BuildContext(grid, self.periods, self.dt_h, reactive, grids)
+        return BuildContext(grid, self.periods, self.dt_h, reactive, grids, self.weights_h)
 
     def add(self, device, network=None):
         """Add a device to ``network`` (default: the first), or a system constraint; returns it.
@@ -280,7 +291,7 @@ class Model:
     # --- results -------------------------------------------------------------------------------
     def _results(self, solver, problem):
         by_network = {name: self._network_tables(name) for name in self.networks}
-        reserves = requirement_table(self.requirements, self.periods, self.dt_h)
+        reserves = requirement_table(self.requirements, self.periods, self.cost_hours)
         if reserves is not None:
             by_network[self.main.name]["res_requirement"] = reserves
         costs = cost_table([(owner, k, float(e.value)) for owner, k, e in self._cost_terms])
@@ -343,11 +354,24 @@ class Model:
         out = {"p_mw": frame(-p_inj)}
         if network.formulation.reactive:
             out["q_mvar"] = frame(-q_inj)
-        prices = network.formulation.prices_per_mwh(build, network.grid, self.dt_h)
+        prices = network.formulation.prices_per_mwh(build, network.grid, self.cost_hours)
         out["price_per_mwh"] = frame(prices if prices is not None else np.full(p_inj.shape, np.nan))
         for key, values in network.formulation.bus_results(build, network.grid).items():
             out[key] = frame(values)
         return stack_frames(out)
+
+
+def _weights(weights_h, periods):
+    """Checked period weights (T,) or None."""
+    if weights_h is None:
+        return None
+    w = np.asarray(weights_h, dtype=float).reshape(-1)
+    if w.shape != (len(periods),) or not np.isfinite(w).all() or (w <= 0).any():
+        raise InputError(
+            f"Model: weights_h must be {len(periods)} positive numbers (hours each period "
+            f"stands for in the objective), got shape {np.shape(weights_h)}"
+        )
+    return w
 
 
 def _by_name(networks):

@@ -137,12 +137,12 @@ class Offers:
             return None
         return cp.sum(self.variables[product], axis=0)
 
-    def cost_terms(self, dt_h):
-        """``{"reserves": sum_t dt * cost * capacity}`` over all offered products."""
+    def cost_terms(self, ctx):
+        """``{"reserves": sum_t w_t * cost * capacity}`` over all offered products."""
         if not self.variables:
             return {}
-        terms = [cp.sum(cp.multiply(self.costs[p], v)) for p, v in self.variables.items()]
-        return {"reserves": dt_h * sum(terms[1:], terms[0])}
+        terms = [ctx.weighted_sum(cp.multiply(self.costs[p], v)) for p, v in self.variables.items()]
+        return {"reserves": sum(terms[1:], terms[0])}
 
     def results(self):
         """``{"<product>_mw": values (n, T)}`` for every offered product."""

@@ -81,7 +81,7 @@ class Requirement(SystemConstraint):
         return [self.constraint]
 
     def results(self, dt_h):
-        """Requirement, provision and price per period."""
+        """Requirement, provision and price per period (``dt_h``: hours per period, (T,))."""
         provided = np.zeros_like(self.mw) if self.provided is None else self.provided.value
         dual = 0.0 if self.constraint is None else self.constraint.dual_value
         price = np.full_like(self.mw, np.nan) if dual is None else np.asarray(dual) / dt_h

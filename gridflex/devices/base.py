@@ -17,6 +17,7 @@ formulation. See :mod:`gridflex.conventions` for the sign convention of reported
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+import cvxpy as cp
 import numpy as np
 import pandas as pd
 
@@ -33,10 +34,23 @@ class BuildContext:
     dt_h: float
     reactive: bool = False  # the device's network (or one of them) models reactive power
     grids: dict = field(default_factory=dict)  # every network's Grid by name
+    weights_h: np.ndarray | None = None  # hours each period stands for in the objective
 
     @property
     def T(self):
         return len(self.periods)
+
+    @property
+    def cost_hours(self):
+        """Hours each period stands for in the objective, (T,): ``dt_h`` unless weighted."""
+        if self.weights_h is None:
+            return np.full(self.T, self.dt_h)
+        return self.weights_h
+
+    def weighted_sum(self, expr):
+        """``sum_t w_t sum_i expr[i, t]``: a cost rate (per hour) over the periods' hours."""
+        per_period = cp.sum(expr, axis=0) if len(expr.shape) == 2 else expr
+        return per_period @ self.cost_hours
 
 
 class Device:

@@ -196,9 +196,9 @@ class EVParkingLot(Device):
         return self.p_dis - self.p_ch
 
     def cost_terms(self, ctx):
-        terms = self.offers.cost_terms(ctx.dt_h)
+        terms = self.offers.cost_terms(ctx)
         if self.v["discharge_cost_per_mwh"].any():
-            terms["v2g_energy"] = ctx.dt_h * cp.sum(self.v["discharge_cost_per_mwh"] @ self.p_dis)
+            terms["v2g_energy"] = ctx.weighted_sum(self.v["discharge_cost_per_mwh"] @ self.p_dis)
         return terms
 
     def results(self, ctx):

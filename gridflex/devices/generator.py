@@ -81,6 +81,11 @@ class Generator(Device):
         Commitment before the horizon (default: on).
     offers : dict, optional
         Reserve/ramp products offered: product (or its name) -> offered cost per MW and hour.
+    investment_cost : float or array (n,), optional
+        Makes the units *candidates* (planning): a binary build decision ``y`` per unit,
+        ``y P_min <= p <= y P_max`` in every period, cost ``investment_cost * y`` (for the
+        modelled horizon: annualise it, :func:`gridflex.planning.annualized_cost`). Results
+        column ``built``.
     """
 
     sign = PRODUCER
@@ -107,11 +112,13 @@ class Generator(Device):
         q_min_mvar=-math.inf,
         q_max_mvar=math.inf,
         offers=None,
+        investment_cost=None,
         name=None,
         unit_labels=None,
     ):
         super().__init__(bus, name=name, unit_labels=unit_labels)
         self.offers = Offers(offers)
+        self.investment_cost = investment_cost
         self.q_limits = (q_min_mvar, q_max_mvar)
         self.params = dict(
             p_max_mw=p_max_mw,
@@ -185,14 +192,25 @@ class Generator(Device):
             np.asarray(self.initial_on, dtype=float), n, owner=o, param="initial_on"
         )
         self.offers.prepare(n, ctx.periods, o)
+        if self.investment_cost is not None:
+            self.investment = unit_values(self.investment_cost, n, owner=o, param="investment_cost")
+            check_nonnegative(self.investment, owner=o, param="investment_cost")
 
     # --- model ----------------------------------------------------------------------------
     def build(self, ctx):
-        self.p = cp.Variable((self.n, ctx.T), name=f"{self.name}_p_mw")
-        q_cons = self._reactive(ctx) + self._products(ctx)
+        n, T = self.n, ctx.T
+        self.p = cp.Variable((n, T), name=f"{self.name}_p_mw")
         if self.commitment:
-            return q_cons + self._build_commitment(ctx)
-        cons = q_cons + _finite_bounds(self.p, self.p_min, self.p_max, self.owner)
+            self.u = cp.Variable((n, T), boolean=True, name=f"{self.name}_on")
+        self.y = self._candidate_variable()
+        cons = self._reactive(ctx) + self._products(ctx)
+        if self.commitment:
+            return cons + self._build_commitment(ctx)
+        if self.y is not None:
+            cons += [self.p <= cp.multiply(self.p_max, self._on()),
+                     self.p >= cp.multiply(self.p_min, self._on())]  # fmt: skip
+        else:
+            cons += _finite_bounds(self.p, self.p_min, self.p_max, self.owner)
         cons += ramp_limits(
             self.p,
             self.c["ramp_up_mw_per_h"] * ctx.dt_h,
@@ -201,12 +219,30 @@ class Generator(Device):
         )
         return cons + self._pwl(ctx)
 
+    def _candidate_variable(self):
+        """The build decision of candidate units (``investment_cost`` given), else None."""
+        if self.investment_cost is None:
+            return None
+        require(not self.commitment, f"{self.owner}: candidate units cannot also have commitment")
+        require(
+            np.isfinite(self.p_max).all() and np.isfinite(self.p_min).all(),
+            f"{self.owner}: candidate units need finite p_min_mw and p_max_mw",
+        )
+        return cp.Variable(self.n, boolean=True, name=f"{self.name}_built")
+
+    def _on(self):
+        """Whether each unit runs, (n, T): commitment, build decision, or 1."""
+        if self.commitment:
+            return self.u
+        if self.y is not None:
+            return cp.reshape(self.y, (self.n, 1), order="F") @ np.ones((1, self.p.shape[1]))
+        return 1.0
+
     def _build_commitment(self, ctx):
         n, T = self.n, ctx.T
         require(
             np.isfinite(self.p_max).all(), f"{self.owner}: unit commitment needs finite p_max_mw"
         )
-        self.u = cp.Variable((n, T), boolean=True, name=f"{self.name}_on")
         self.v = cp.Variable((n, T), nonneg=True, name=f"{self.name}_startup")
         self.w = cp.Variable((n, T), nonneg=True, name=f"{self.name}_shutdown")
         u_prev = cp.hstack([self.u0.reshape(-1, 1), self.u[:, :-1]])
@@ -235,7 +271,7 @@ class Generator(Device):
         if not self.offers:
             return []
         up, down = self.offers.up_mw(), self.offers.down_mw()
-        on = self.u if self.commitment else 1.0
+        on = self._on()
         cons = []
         for held, sign, limit in ((up, 1, self.p_max), (down, -1, self.p_min)):
             if isinstance(held, float):
@@ -282,18 +318,20 @@ class Generator(Device):
         return self.q
 
     def cost_terms(self, ctx):
-        dt, c = ctx.dt_h, self.c
-        on = self.u if self.commitment else np.ones((self.n, ctx.T))
-        terms = {"fixed": dt * cp.sum(cp.multiply(c["cost_per_h"].reshape(-1, 1), on))}
+        c, hours = self.c, ctx.weighted_sum
+        on = self._on() if self.commitment or self.y is not None else np.ones((self.n, ctx.T))
+        terms = {"fixed": hours(cp.multiply(c["cost_per_h"].reshape(-1, 1), on))}
         if self.pwl_rate is not None:
-            terms["energy"] = dt * cp.sum(self.pwl_rate)
+            terms["energy"] = hours(self.pwl_rate)
         else:
-            terms["energy"] = dt * cp.sum(c["cost_per_mwh"] @ self.p)
+            terms["energy"] = hours(c["cost_per_mwh"] @ self.p)
             if c["cost_per_mw2h"].any():
-                terms["energy"] += dt * cp.sum(c["cost_per_mw2h"] @ cp.square(self.p))
+                terms["energy"] += hours(c["cost_per_mw2h"] @ cp.square(self.p))
         if self.commitment:
             terms["startup"] = cp.sum(c["startup_cost"] @ self.v)
-        return terms | self.offers.cost_terms(dt)
+        if self.y is not None:
+            terms["investment"] = self.investment @ self.y
+        return terms | self.offers.cost_terms(ctx)
 
     def results(self, ctx):
         out = {"p_mw": self.p.value, "p_max_mw": self.p_max}
@@ -302,6 +340,8 @@ class Generator(Device):
         if self.commitment:
             out["on"] = np.round(self.u.value)
             out["startup"] = np.round(self.v.value, 9)
+        if self.y is not None:
+            out["built"] = np.repeat(np.round(self.y.value).reshape(-1, 1), ctx.T, axis=1)
         return out | self.offers.results()
 
 
@@ -364,7 +404,7 @@ class ExternalGrid(Generator):
     def cost_terms(self, ctx):
         terms = super().cost_terms(ctx)
         if self.pwl_rate is None:
-            terms["energy"] += ctx.dt_h * cp.sum(cp.multiply(self.price, self.p))
+            terms["energy"] += ctx.weighted_sum(cp.multiply(self.price, self.p))
         return terms
 
 

@@ -92,7 +92,7 @@ class Load(Device):
     def cost_terms(self, ctx):
         if self.shed is None:
             return {}
-        return {"shedding": ctx.dt_h * cp.sum(self.shed_cost @ self.shed)}
+        return {"shedding": ctx.weighted_sum(self.shed_cost @ self.shed)}
 
     def results(self, ctx):
         shed = np.zeros_like(self.demand) if self.shed is None else self.shed.value

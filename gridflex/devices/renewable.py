@@ -148,7 +148,7 @@ class Renewable(Device):
     def cost_terms(self, ctx):
         if self.p is None or not self.curt_cost.any():
             return {}
-        return {"curtailment": ctx.dt_h * cp.sum(self.curt_cost @ (self.available - self.p))}
+        return {"curtailment": ctx.weighted_sum(self.curt_cost @ (self.available - self.p))}
 
     def results(self, ctx):
         p = self.available if self.p is None else self.p.value

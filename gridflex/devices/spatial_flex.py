@@ -116,7 +116,7 @@ class SpatialFlexSet(Device):
     def cost_terms(self, ctx):
         if not self.alpha.any():
             return {}
-        return {"regulation": ctx.dt_h * cp.sum(self.alpha @ cp.abs(self.tau))}  # (3)
+        return {"regulation": ctx.weighted_sum(self.alpha @ cp.abs(self.tau))}  # (3)
 
     def results(self, ctx):
         tau = self.tau.value

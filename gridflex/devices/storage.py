@@ -141,7 +141,7 @@ class Storage(Device):
     def cost_terms(self, ctx):
         if not self.v["cost_per_mwh"].any():
             return {}
-        return {"degradation": ctx.dt_h * cp.sum(self.v["cost_per_mwh"] @ self.p_dis)}
+        return {"degradation": ctx.weighted_sum(self.v["cost_per_mwh"] @ self.p_dis)}
 
     def results(self, ctx):
         e_end = self.e.value[:, 1:]
