@@ -85,6 +85,10 @@ class Boundary(Device):
         pandapower bus indices in each.
     p_min_mw, p_max_mw : float
         Exchange limits (default unlimited both ways).
+    price_per_mwh : float or array (T,), optional
+        Price paid for the energy delivered into ``to_network`` (cost ``w_t price_t x_t``;
+        negative when it flows back): e.g. a distribution system's purchases from the main grid
+        (seed 000 eq. 16). Default 0: the exchange is free.
     """
 
     sign = PRODUCER
@@ -99,12 +103,14 @@ class Boundary(Device):
         *,
         p_min_mw=-math.inf,
         p_max_mw=math.inf,
+        price_per_mwh=0.0,
         name=None,
     ):
         super().__init__([from_bus], name=name)
         self.network = str(from_network)
         self.ends = ((str(from_network), from_bus), (str(to_network), to_bus))
         self.limits = (p_min_mw, p_max_mw)
+        self.price_per_mwh = price_per_mwh
 
     @property
     def terminal_buses(self):
@@ -127,6 +133,9 @@ class Boundary(Device):
             for v, k in zip(self.limits, ("p_min_mw", "p_max_mw"), strict=True)
         )
         self.p_min, self.p_max = lo, hi
+        self.price = unit_or_profile(
+            self.price_per_mwh, 1, ctx.periods, owner=self.owner, param="price_per_mwh"
+        )
 
     def build(self, ctx):
         self.p = cp.Variable((1, ctx.T), name=f"{self.name}_p_mw")
@@ -144,6 +153,11 @@ class Boundary(Device):
 
     def injection_mvar(self):
         return None if self.q is None else cp.vstack([-self.q, self.q])
+
+    def cost_terms(self, ctx):
+        if not self.price.any():
+            return {}
+        return {"purchase": ctx.weighted_sum(cp.multiply(self.price, self.p))}
 
     def results(self, ctx):
         out = {"p_mw": self.p.value}

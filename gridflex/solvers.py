@@ -47,7 +47,7 @@ def problem_class(problem):
     """'LP', 'MILP', 'QP', 'MIQP', 'SOCP' or 'MISOCP' for a cvxpy problem."""
     mixed = problem.is_mixed_integer()
     conic = any(isinstance(c, cp.constraints.SOC) for c in problem.constraints)
-    if not conic and problem.is_qp() and problem.objective.expr.is_affine():
+    if not conic and problem.is_qp() and problem.objective.expr.is_pwl():  # |x|, max: LP
         kind = "LP"
     elif not conic and problem.is_qp():
         kind = "QP"

@@ -17,6 +17,7 @@ from .pglib import (
     pglib_file,
 )
 from .registry import NETWORKS, list_networks, load_network
+from .td import CoupledTD, ieee24_ieee33
 from .units import UNIT_CLASSES, typical_unit_parameters, with_unit_parameters
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "NETWORKS",
     "UNIT_CLASSES",
     "UNLIMITED_RATE_MVA",
+    "CoupledTD",
     "MatpowerCase",
     "apply_pglib_costs",
     "apply_pglib_ratings",
@@ -31,6 +33,7 @@ __all__ = [
     "derive_line_ratings",
     "ieee14",
     "ieee24",
+    "ieee24_ieee33",
     "ieee33",
     "ieee118",
     "list_networks",
