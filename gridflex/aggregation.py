@@ -94,6 +94,8 @@ class AggregatedFlex(Device):
 
     def prepare(self, ctx):
         scope = self.network
+        for network, bus in self.inside.items():
+            ctx.grid.bus_positions([bus], owner=f"{self.owner} (zone of network '{network}')")
         for flex in self.sets:
             flex.network = flex.network or scope
             flex.prepare(ctx)

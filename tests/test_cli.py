@@ -125,7 +125,11 @@ def test_scenarios_command_lists_the_builtin_scenarios():
     code, stdout, _ = run_cli(["scenarios"])
     assert code == 0
     rows = {line.split()[0]: line.split()[1] for line in stdout.splitlines()[1:]}
-    assert rows == {"ev_tight_balance": "ieee118", "quickstart": "ieee118"}
+    assert rows == {
+        "ev_tight_balance": "ieee118",
+        "quickstart": "ieee118",
+        "td_dc_fcs_expansion": "ieee24",
+    }
 
 
 def test_bad_scenario_exits_2_with_one_line(tmp_path):
