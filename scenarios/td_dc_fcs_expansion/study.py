@@ -166,24 +166,19 @@ def _element_options(system):
     }
 
 
+FORMULATIONS = {"T": gf.DC, "D": gf.LinDistFlow}
+
+
+def _network(system, name, net=None):
+    """Network ``name`` ("T" or "D") with its candidates, load scale and curtailable loads."""
+    net = copy.deepcopy(system.t_net if name == "T" else system.d_net) if net is None else net
+    formulation = FORMULATIONS[name](candidates=system.line_candidates(name))
+    return gf.Network(net, name, formulation=formulation, load_scale=system.factors,
+                      net_elements=_element_options(system))  # fmt: skip
+
+
 def _networks(system):
-    opts = _element_options(system)
-    return [
-        gf.Network(
-            copy.deepcopy(system.t_net),
-            "T",
-            formulation=gf.DC(candidates=system.line_candidates("T")),
-            load_scale=system.factors,
-            net_elements=opts,
-        ),
-        gf.Network(
-            copy.deepcopy(system.d_net),
-            "D",
-            formulation=gf.LinDistFlow(candidates=system.line_candidates("D")),
-            load_scale=system.factors,
-            net_elements=opts,
-        ),
-    ]
+    return [_network(system, "T"), _network(system, "D")]
 
 
 def add_candidate_gens(model, system, network):
@@ -259,14 +254,7 @@ def joint_model(system, mode, plan=None, fixed_tau=None):
 
 def transmission_model(system, d_demand_mw, dc):
     """Transmission alone: the feeder as a load at the PCC, the DC set all in transmission."""
-    network = gf.Network(
-        copy.deepcopy(system.t_net),
-        "T",
-        formulation=gf.DC(candidates=system.line_candidates("T")),
-        load_scale=system.factors,
-        net_elements=_element_options(system),
-    )
-    model = gf.Model([network], periods=3, weights_h=system.weights)
+    model = gf.Model([_network(system, "T")], periods=3, weights_h=system.weights)
     model.add(gf.Load(system.t_bus, np.asarray(d_demand_mw).reshape(1, -1), name="feeder"))
     add_candidate_gens(model, system, "T")
     model.add(dc, network="T")
@@ -277,15 +265,7 @@ def distribution_model(system, dc2_mw, fcs):
     """Distribution alone: supply from its ext_grid at the purchase price."""
     coupled = gf.networks.CoupledTD(system.t_net, system.d_net, system.t_bus, system.d_bus)
     net = coupled.distribution_alone(option(system.sc, "purchase_price_per_mwh"))
-    cand = system.line_candidates("D")
-    network = gf.Network(
-        net,
-        "D",
-        formulation=gf.LinDistFlow(candidates=cand),
-        load_scale=system.factors,
-        net_elements=_element_options(system),
-    )
-    model = gf.Model([network], periods=3, weights_h=system.weights)
+    model = gf.Model([_network(system, "D", net)], periods=3, weights_h=system.weights)
     model.add(gf.Load(1, np.asarray(dc2_mw).reshape(1, -1), name="dc_2"), network="D")
     add_candidate_gens(model, system, "D")
     model.add(fcs, network="D")
