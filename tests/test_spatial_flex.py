@@ -163,3 +163,28 @@ def test_bad_input_is_refused():
         model.build()
     with pytest.raises(gf.InputError, match="capacity >= workload"):
         gf.DataCenter.from_workload([0, 1], [10, 20], 0.1, [5, 30])
+
+
+def test_aggregation_link_makes_both_scopes_agree_eq21():
+    # A DC set with one member in the feeder (behind transmission bus 1) and two in
+    # transmission. The transmission aggregate sees the feeder member in zone 1, the feeder
+    # aggregate sees it at its bus 1 and the others in its zone 0; eq. 21 ties zone 1 (T) to
+    # the feeder's zones.
+    def dc():
+        return gf.DataCenter([1, 0, 2], 5.0, 3.0, 3.0, networks=["D", "T", "T"], name="dc")
+
+    model = gf.Model(distribution_pair(), periods=2)
+    model.add(gf.Boundary("T", 1, "D", 0, p_max_mw=22.0, name="pcc"))  # feeder needs 25 MW
+    model.add(gf.Generator(0, 100.0, cost_per_mwh=[1.0], name="g"), network="T")
+    outer = model.add(gf.AggregatedFlex(sets=[dc()], inside={"D": 1}, name="vpp_T"), network="T")
+    inner = model.add(gf.AggregatedFlex(sets=[dc()], name="vpp_D"), network="D")
+    model.add(gf.Load(2, [[20.0, 1.0]], shed_cost_per_mwh=1e4, name="feeder_load"), network="D")
+    model.add(gf.AggregationLink(outer, 1, inner, name="eq21"))
+    result = model.solve()
+    t_tau = result.by_network["T"]["res_aggregated_flex"]["regulation_down_mw"]
+    d_tau = result.by_network["D"]["res_aggregated_flex"]["regulation_down_mw"]
+    assert t_tau["1"].iloc[0] == pytest.approx(3.0, abs=1e-6)  # the feeder's DC goes down 3 MW
+    assert result.by_network["D"]["res_load"]["shed_mw"].to_numpy().max() < 1e-7
+    np.testing.assert_allclose(t_tau["1"], d_tau["1"], atol=1e-7)  # eq. 21 with eta = 1
+    np.testing.assert_allclose(d_tau["outside"], t_tau["0"] + t_tau["2"], atol=1e-7)
+    assert outer.zones == [0, 1, 2, OUTSIDE] and inner.zones == [1, OUTSIDE]
