@@ -429,6 +429,7 @@ def report(system, splits, plans, joint_results, out, start):
     pd.DataFrame({(k, n): v for k, d in ac.items() for n, v in d.items()}).T.to_csv(
         out / "ac_validation.csv"
     )
+    plot_investments(investments, costs, out / "investments.png")
     print_report(investments, costs, totals, change, ac)
     return {
         "totals_per_year": totals.round(0).to_dict(),
@@ -440,6 +441,36 @@ def report(system, splits, plans, joint_results, out, start):
         "ac_validation_of_cases": ac,
         "wall_time_s": {"study": time.perf_counter() - start},
     }
+
+
+def plot_investments(investments, costs, file):
+    """Paper Fig. 2: what each case builds, and its F1/F2 costs by part."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cases = list(investments.columns)
+    built = investments.groupby(level=["network", "kind"]).sum()
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.5))
+    x = np.arange(len(cases))
+    for k, (key, row) in enumerate(built.iterrows()):
+        axes[0].bar(x + 0.2 * (k - 1.5), row[cases], width=0.2, label=f"{key[0]} {key[1]}s")
+    axes[0].set_xticks(x, [c.replace(" (", "\n(") for c in cases], fontsize=7)
+    axes[0].set_title("Candidates built per case (paper Fig. 2)")
+    axes[0].legend(fontsize=8)
+    parts = ["investment", "operation", "curtailment", "regulation"]
+    f2 = costs.xs("F2", level="F").reindex(cases)[parts] / 1e6
+    bottom = np.zeros(len(cases))
+    for part in parts:
+        axes[1].bar(x, f2[part], bottom=bottom, label=part)
+        bottom += f2[part].to_numpy()
+    axes[1].set_xticks(x, [c.replace(" (", "\n(") for c in cases], fontsize=7)
+    axes[1].set_title("Distribution cost F2 (M$ per year)")
+    axes[1].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(file, dpi=110)
+    plt.close(fig)
 
 
 def investment_table(plans):
