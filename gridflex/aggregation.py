@@ -16,17 +16,19 @@ outside the scope:
 
 with ``eta_n``, ``alpha_n`` the averages over the zone's members (the paper's approximation).
 A set whose members all lie in one zone and share one ``eta`` moves load only inside that zone
-(eq. 7 with eq. 2 gives a zero sum): it contributes nothing, neither bounds nor coupling. That
-is the paper's point about disparate spatial scales (charging stations of one town are
-invisible to a transmission study).
+(eq. 7 with eq. 2 gives a zero sum): it contributes no regulation, neither bounds nor coupling
+(its baseline loads stay). That is the paper's point about disparate spatial scales (charging
+stations of one town are invisible to a transmission study).
 
 Members in another network that lies inside a zone of the scope (the distribution system
 behind transmission bus 2) are mapped to that zone with ``inside={"D": bus}``; such a zone's
 regulation is carried out in the other network, so it injects nothing here, and
 :class:`AggregationLink` states eq. 21 between the two scopes.
 
-The aggregate is a relaxation of the sets it replaces (bounds summed per zone, one coupling with
-averaged weights); :meth:`AggregatedFlex.disaggregate` finds member regulations that realise a
+The aggregate approximates the sets it replaces (bounds summed per zone, one coupling with
+averaged weights): exact with one member per zone and equal ``eta`` and ``alpha``; otherwise
+it can promise more than the sets deliver (the usual case) or, since averaged weights are not
+a bound, less. :meth:`AggregatedFlex.disaggregate` finds member regulations that realise a
 solved aggregate as closely as possible and reports what is left over.
 """
 
@@ -99,12 +101,16 @@ class AggregatedFlex(Device):
         for flex in self.sets:
             flex.network = flex.network or scope
             flex.prepare(ctx)
-        members = [m for m in self._members(scope) if not self._silent(m.set_index)]
+        everyone = self._members(scope)
+        silent = {s for s in range(len(self.sets)) if self._silent(s)}
+        members = [m for m in everyone if m.set_index not in silent]
         self.members = members
+        # silent sets add no regulation, but their loads are still here (baselines only)
+        self.silent_here = [m for m in everyone if m.set_index in silent and m.realised_here]
         self.zones = [*sorted({m.zone for m in members if m.zone != OUTSIDE}), OUTSIDE]
         self._check_zones(scope)
         here = [z for z in self.zones[:-1] if self._realised_here(z)]
-        self.bus = np.asarray(here if here else [], dtype=int)
+        self.bus = np.asarray(here + [m.zone for m in self.silent_here], dtype=int)
         self.zone_rows_here = [self.zones.index(z) for z in here]
         ctx.grid.bus_positions(self.bus, owner=self.owner)
         self._parameters(ctx)
@@ -156,11 +162,17 @@ class AggregatedFlex(Device):
         return [self.tau >= self.lo, self.tau <= self.hi, self.eta @ self.tau == 0]  # (4)-(6)
 
     def injection_mw(self):
-        rows = self.zone_rows_here
-        if not rows:
-            return np.zeros((0, self.tau.shape[1]))
-        base = self.base[rows] if self.with_baselines else 0.0
-        return self.tau[rows] - base
+        T, rows = self.tau.shape[1], self.zone_rows_here
+        silent = np.array(
+            [self.sets[m.set_index].p["baseline_mw"][m.index] for m in self.silent_here]
+        ).reshape(-1, T)
+        scale = 1.0 if self.with_baselines else 0.0
+        parts = [self.tau[rows] - scale * self.base[rows]] if rows else []
+        if len(silent):
+            parts.append(-scale * silent)
+        if not parts:
+            return np.zeros((0, T))
+        return parts[0] if len(parts) == 1 else cp.vstack(parts)
 
     def cost_terms(self, ctx):
         if not self.alpha.any():

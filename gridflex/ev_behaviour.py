@@ -97,11 +97,11 @@ class EVBehaviour:
             dist = getattr(self, name)
             if dist.low < 0 or dist.high > 1:
                 raise InputError(f"EVBehaviour.{name}: bounds must lie in [0, 1], got {dist}")
-        if self.arrival_hour.low >= self.departure_hour.high:
+        if max(self.arrival_hour.low, self.arrival_hour.high) >= self.departure_hour.high:
             raise InputError(
-                "EVBehaviour: every arrival must be possible before the latest departure "
-                f"(arrival_hour.low {self.arrival_hour.low} >= departure_hour.high "
-                f"{self.departure_hour.high})"
+                "EVBehaviour: every arrival must come before the latest departure "
+                f"(arrival_hour {self.arrival_hour.low}-{self.arrival_hour.high}, "
+                f"departure_hour.high {self.departure_hour.high})"
             )
         p = np.asarray(self.battery_probability, dtype=float)
         if p.shape != np.shape(self.battery_kwh) or (p < 0).any() or not np.isclose(p.sum(), 1):

@@ -110,7 +110,8 @@ class Model:
 
     def context(self, device=None):
         """The :class:`BuildContext` a device is prepared and built with."""
-        names = device.terminal_networks if device is not None else [self.main.name]
+        names = [self.main.name] if device is None else list(device.terminal_networks)
+        names = names or [device.network or self.main.name]  # a device with no terminals
         reactive = any(self.networks[n].formulation.reactive for n in names if n in self.networks)
         grid = self.networks[names[0]].grid if names[0] in self.networks else self.grid
         grids = {k: v.grid for k, v in self.networks.items()}

@@ -33,6 +33,9 @@ def scenario_weights_h(probabilities, periods_per_scenario=1, hours_per_year=876
     spread over its periods. Returns an array of ``len(probabilities) * periods_per_scenario``.
     """
     p = np.asarray(probabilities, dtype=float).reshape(-1)
-    if (p < 0).any() or not np.isclose(p.sum(), 1.0):
-        raise InputError(f"scenario probabilities must be >= 0 and sum to 1, got {p.tolist()}")
+    if (p <= 0).any() or not np.isclose(p.sum(), 1.0):
+        raise InputError(
+            f"scenario probabilities must be > 0 and sum to 1 (leave out a scenario of "
+            f"probability 0), got {p.tolist()}"
+        )
     return np.repeat(p * hours_per_year / periods_per_scenario, periods_per_scenario)

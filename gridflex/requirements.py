@@ -97,7 +97,8 @@ def flexible_ramp_requirements(net_load_mw, kappa, previous_net_load_mw=None):
 
     .. math::
 
-        P^{NL,max}_t = (1 + \\kappa) P^{NL}_t, \\quad P^{NL,min}_t = (1 - \\kappa) P^{NL}_t
+        P^{NL,max}_t = P^{NL}_t + \\kappa |P^{NL}_t|, \\quad
+        P^{NL,min}_t = P^{NL}_t - \\kappa |P^{NL}_t|
 
         FRUN_t = \\max(0, P^{NL,max}_t - P^{NL}_{t-1}), \\quad
         FRDN_t = \\max(0, P^{NL}_{t-1} - P^{NL,min}_t)
@@ -121,8 +122,9 @@ def flexible_ramp_requirements(net_load_mw, kappa, previous_net_load_mw=None):
         raise InputError(f"flexible_ramp_requirements: kappa must be in [0, 1), got {kappa}")
     before = net_load[0] if previous_net_load_mw is None else float(previous_net_load_mw)
     previous = np.r_[before, net_load[:-1]]
-    up = np.maximum(0.0, (1 + kappa) * net_load - previous)
-    down = np.maximum(0.0, previous - (1 - kappa) * net_load)
+    band = kappa * np.abs(net_load)  # eq. 20 as (1 +- kappa) NL flips for a negative net load
+    up = np.maximum(0.0, net_load + band - previous)
+    down = np.maximum(0.0, previous - (net_load - band))
     return Requirement(RAMP_UP, up), Requirement(RAMP_DOWN, down)
 
 

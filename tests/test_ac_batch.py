@@ -159,3 +159,35 @@ def test_selected_periods_equal_the_rows_of_the_full_report(case118_dispatch):
     np.testing.assert_allclose(part.gap["max_dp_mw"], batch.gap["max_dp_mw"].iloc[2:5], atol=1e-6)
     with pytest.raises(gf.InputError, match="periods"):
         validate_ac(result, periods=[0, 99])
+
+
+def _three_bus(ext_grid_index=0, second_ext_grid_out=False):
+    net = pp.create_empty_network(sn_mva=100.0)
+    pp.create_buses(net, 3, vn_kv=110.0)
+    pp.create_line_from_parameters(net, 0, 1, 20.0, 0.05, 0.4, 10.0, max_i_ka=1.0)
+    pp.create_line_from_parameters(net, 1, 2, 20.0, 0.05, 0.4, 10.0, max_i_ka=1.0)
+    if second_ext_grid_out:
+        pp.create_ext_grid(net, 2, in_service=False, index=0)
+    pp.create_ext_grid(net, 0, index=ext_grid_index if not second_ext_grid_out else 3)
+    pp.create_gen(net, 2, p_mw=5.0, vm_pu=1.0, max_p_mw=5.0, min_p_mw=0.0)
+    pp.create_load(net, 1, p_mw=10.0, q_mvar=3.0)
+    return net
+
+
+@pytest.mark.parametrize("options", [dict(ext_grid_index=3), dict(second_ext_grid_out=True)])
+def test_ext_grid_lookup_gaps_do_not_drop_a_generator(options):
+    # pandapower's ext_grid lookup holds -1 for left-out rows; they must not zero the last gen.
+    net = _three_bus(**options)
+    net.poly_cost.drop(net.poly_cost.index, inplace=True)
+    result = gf.Model(net, periods=3, load_scale=[0.8, 1.0, 1.2]).solve()
+    batch, runpp = validate_ac(result, method="batch"), validate_ac(result, method="runpp")
+    assert (batch.summary["method"] == "batch").all()
+    np.testing.assert_allclose(batch.summary["slack_p_mw"], runpp.summary["slack_p_mw"], atol=1e-5)
+    _assert_tables_agree(batch, runpp)
+
+
+def test_distributed_slack_goes_to_runpp():
+    net = _three_bus()
+    result = gf.Model(net, periods=2).solve()
+    report = validate_ac(result, distributed_slack=True)
+    assert (report.summary["method"] == "runpp").all() and report.all_converged

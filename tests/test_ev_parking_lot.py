@@ -200,7 +200,9 @@ def test_soe_within_bounds_and_energy_balance_closes(n_evs, seed, psi, eta):
     )
     model = gf.Model(one_bus(), periods=T, dt_h=0.25, net_elements=False)
     model.add(gf.Generator(0, p_max_mw=rng.uniform(0, 2, (1, T)), cost_per_mwh=5, name="cheap"))
-    model.add(gf.Generator(0, 100, cost_per_mwh=60, name="dear"))
+    # the dear unit can also hold the ramp (at a high price), so every instance is feasible:
+    # a lone EV that must leave with its energy cannot hold up products in its only period
+    model.add(gf.Generator(0, 100, cost_per_mwh=60, offers={P.RAMP_UP: 50.0}, name="dear"))
     model.add(gf.Load(0, 1.0, name="d"))
     model.add(station)
     # ramp up asked for in period 2 only (a lot asked for up products in every period could
@@ -249,6 +251,7 @@ def test_two_lots_of_135000_spaces_scale_and_stack():
         (dict(arrival_hour=TruncatedGaussian(22.0, 0.5, 21.0, 23.0)), "arrival"),
         (dict(arrival_soc=TruncatedGaussian(0.5, 0.1, -0.1, 0.9)), r"\[0, 1\]"),
         (dict(departure_share=TruncatedGaussian(0.8, 0.1, 0.6, 1.2)), r"\[0, 1\]"),
+        (dict(arrival_hour=TruncatedGaussian(19.0, 1.0, 17.0, 21.0)), "before the latest"),
     ],
 )
 def test_bad_behaviour_is_refused(change, match):

@@ -114,3 +114,12 @@ def test_paper_trends_hold(scenario, tmp_path):
         assert case["converged"] == "16/16"
     for station in summary["station_bound"].values():
         assert station["max_discharge_mw"] < station["fleet_v2g_limit_mw"]
+
+
+def test_flexible_ramp_band_for_a_negative_net_load():
+    # NL = -100 each period (wind above load), kappa 0.1: the band is +-10 MW around it.
+    up, down = gf.flexible_ramp_requirements([-100.0, -100.0], 0.1)
+    up.prepare(np.arange(2))
+    down.prepare(np.arange(2))
+    np.testing.assert_allclose(up.mw, [10.0, 10.0])
+    np.testing.assert_allclose(down.mw, [10.0, 10.0])

@@ -54,6 +54,20 @@ def test_annuity_by_hand():
     np.testing.assert_allclose(WEIGHTS, [0.7 * 8760, 0.3 * 8760])
     with pytest.raises(gf.InputError, match="sum to 1"):
         scenario_weights_h([0.5, 0.6])
+    with pytest.raises(gf.InputError, match="probability 0"):
+        scenario_weights_h([1.0, 0.0])
+
+
+def test_startup_costs_count_as_often_as_their_period():
+    # One unit starts in the only period; weighting that period by 10 h (dt = 1 h) means the
+    # period, start included, happens ten times: cost 10 x (start 100 + 5 MWh x 2).
+    net = pp.create_empty_network()
+    pp.create_bus(net, 110.0)
+    model = gf.Model(net, periods=1, weights_h=[10.0], net_elements=False)
+    model.add(gf.Generator(0, 10.0, cost_per_mwh=2.0, commitment=True, initial_on=False,
+                           startup_cost=100.0, name="g"))  # fmt: skip
+    model.add(gf.Load(0, 5.0, name="d"))
+    assert model.solve().objective == pytest.approx(10 * (100.0 + 5 * 2.0))
 
 
 def test_planning_matches_brute_force_over_candidate_subsets():

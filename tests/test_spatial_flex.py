@@ -51,21 +51,63 @@ def test_regulation_by_hand():
 
 
 def test_beta_and_eta_from_physical_inputs_by_hand():
+    # k = 0.2 and 0.4 MW per unit of workload: eta = mean(k) / k = 0.3 / k = (1.5, 0.75).
     dc = gf.DataCenter.from_workload(
         [0, 1], workload=[100, 50], mw_per_workload=[0.2, 0.4], capacity=[150, 100], name="d"
     )
-    np.testing.assert_allclose(dc.inputs["baseline_mw"], [20, 20])
-    np.testing.assert_allclose(dc.inputs["beta_down_mw"], [20, 20])
-    np.testing.assert_allclose(dc.inputs["beta_up_mw"], [10, 20])  # 0.2 x 50, 0.4 x 50
-    np.testing.assert_allclose(dc.eta_input, [1.0, 0.5])
+    np.testing.assert_allclose(dc.inputs["baseline_mw"].ravel(), [20, 20])
+    np.testing.assert_allclose(dc.inputs["beta_down_mw"].ravel(), [20, 20])
+    np.testing.assert_allclose(dc.inputs["beta_up_mw"].ravel(), [10, 20])  # 0.2 x 50, 0.4 x 50
+    np.testing.assert_allclose(dc.eta_input, [1.5, 0.75])
     fcs = gf.FastChargingStation.from_traffic(
         [0, 1], vehicles_per_h=[40, 20], mwh_per_vehicle=0.05,
         capacity_vehicles_per_h=[60, 50], flexible_share=0.5, name="f",
     )  # fmt: skip
-    np.testing.assert_allclose(fcs.inputs["baseline_mw"], [2.0, 1.0])
-    np.testing.assert_allclose(fcs.inputs["beta_down_mw"], [1.0, 0.5])
-    np.testing.assert_allclose(fcs.inputs["beta_up_mw"], [1.0, 1.5])
-    np.testing.assert_allclose(fcs.eta_input, [1.0])
+    np.testing.assert_allclose(fcs.inputs["baseline_mw"].ravel(), [2.0, 1.0])
+    np.testing.assert_allclose(fcs.inputs["beta_down_mw"].ravel(), [1.0, 0.5])
+    np.testing.assert_allclose(fcs.inputs["beta_up_mw"].ravel(), [1.0, 1.5])
+    np.testing.assert_allclose(fcs.eta_input, [1.0, 1.0])
+
+
+def test_workload_profiles_broadcast_per_member():
+    # workload (2 members x 2 periods), k per member: baseline = k w row by row
+    dc = gf.DataCenter.from_workload(
+        [0, 1], workload=[[10, 20], [5, 10]], mw_per_workload=[1.0, 0.2], capacity=30, name="d"
+    )
+    np.testing.assert_allclose(dc.inputs["baseline_mw"], [[10, 20], [1, 2]])
+    with pytest.raises(gf.InputError, match="one value per member"):
+        gf.DataCenter.from_workload([0, 1], [10, 20], [1.0, 0.2, 0.3], 30)
+
+
+def test_aggregate_does_not_depend_on_the_order_of_the_members():
+    def sets(order):
+        dc = gf.DataCenter.from_workload(
+            np.array([0, 1, 2])[order], np.array([0.0, 0.0, 150.0])[order],
+            np.array([1.0, 1.0, 0.5])[order], np.array([120.0, 120.0, 150.0])[order],
+            cost_per_mwh=1.0, name="dc",
+        )  # fmt: skip
+        return [dc]
+
+    costs = []
+    for order in ([0, 1, 2], [2, 1, 0]):
+        model = model_with([gf.AggregatedFlex(sets=sets(order), name="vpp"), gf.Load(2, 60.0)])
+        costs.append(model.solve().objective)
+    assert costs[0] == pytest.approx(costs[1], rel=1e-9)
+
+
+def test_a_silent_set_keeps_its_load():
+    # A set whose two members share bus 1 moves nothing between zones, but its 30 MW are there.
+    silent = gf.DataCenter([1, 1], [10.0, 20.0], 5.0, 5.0, name="silent")
+    other = gf.DataCenter([1, 2], [5.0, 5.0], 1.0, 1.0, name="other")
+    aggregated = model_with([gf.AggregatedFlex(sets=[silent, other], name="vpp")]).solve()
+    direct = model_with(
+        [
+            gf.DataCenter([1, 1], [10.0, 20.0], 5.0, 5.0, name="silent"),
+            gf.DataCenter([1, 2], [5.0, 5.0], 1.0, 1.0, name="other"),
+        ]
+    ).solve()
+    assert aggregated.objective == pytest.approx(direct.objective, rel=1e-9)
+    assert aggregated.objective == pytest.approx(40 * 10.0, rel=1e-9)  # 40 MW from the cheap unit
 
 
 def test_unequal_eta_moves_workload_not_megawatts():
@@ -163,6 +205,9 @@ def test_bad_input_is_refused():
         model.build()
     with pytest.raises(gf.InputError, match="capacity >= workload"):
         gf.DataCenter.from_workload([0, 1], [10, 20], 0.1, [5, 30])
+    model = model_with([gf.DataCenter([0, 1], 10.0, 5.0, 5.0, networks=["T", "X"], name="typo")])
+    with pytest.raises(gf.InputError, match="network 'T' is not in the model"):
+        model.build()
 
 
 def test_aggregation_link_makes_both_scopes_agree_eq21():

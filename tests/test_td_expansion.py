@@ -62,8 +62,9 @@ def test_beta_and_eta_of_the_study_from_physical_inputs(study):
     np.testing.assert_allclose(dc.inputs["beta_up_mw"], 0.3 * 91.25)
     np.testing.assert_allclose(dc.eta_input, [1.0, 0.5 / 0.45, 0.5 / 0.55])
     fcs = system.fcs_set()
-    np.testing.assert_allclose(fcs.inputs["beta_down_mw"], 0.5 * np.array([1.9, 1.55, 1.55]))
-    np.testing.assert_allclose(fcs.inputs["beta_up_mw"], 0.4 * np.array([1.9, 1.55, 1.55]))
+    base = np.array([1.9, 1.55, 1.55])
+    np.testing.assert_allclose(fcs.inputs["beta_down_mw"].ravel(), 0.5 * base)
+    np.testing.assert_allclose(fcs.inputs["beta_up_mw"].ravel(), 0.4 * base)
 
 
 @pytest.mark.slow
@@ -82,3 +83,15 @@ def test_exact_joint_is_no_worse_than_the_other_cases(study, tmp_path):
     assert totals["Case 2 (T then D), evaluated jointly"] == pytest.approx(
         totals["Case 2 (T then D)"], rel=1e-6
     )
+
+
+def test_transmission_aggregate_with_every_member_in_the_feeder():
+    # All members behind transmission bus 2: the aggregate has no zone realised in 'T'
+    # (it used to crash); the feeder scope does the regulation.
+    td = gf.networks.ieee24_ieee33()
+    model = gf.Model([gf.Network(td.transmission, "T"), gf.Network(td.distribution, "D")])
+    model.add(gf.Boundary("T", 1, "D", 0, name="pcc"))
+    dc = gf.DataCenter([1, 2], 1.0, 0.5, 0.5, networks=["D", "D"], eta=[1.0, 0.5], name="dc")
+    outer = model.add(gf.AggregatedFlex(sets=[dc], inside={"D": 1}, name="vpp_T"), network="T")
+    model.build()
+    assert len(outer.terminal_buses) == 0 and outer.zones == [1, "outside"]

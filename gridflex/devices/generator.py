@@ -328,7 +328,8 @@ class Generator(Device):
             if c["cost_per_mw2h"].any():
                 terms["energy"] += hours(c["cost_per_mw2h"] @ cp.square(self.p))
         if self.commitment:
-            terms["startup"] = cp.sum(c["startup_cost"] @ self.v)
+            occurrences = ctx.cost_hours / ctx.dt_h  # how often each period stands for
+            terms["startup"] = (c["startup_cost"] @ self.v) @ occurrences
         if self.y is not None:
             terms["investment"] = self.investment @ self.y
         return terms | self.offers.cost_terms(ctx)

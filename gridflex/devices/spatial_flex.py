@@ -87,6 +87,10 @@ class SpatialFlexSet(Device):
             )
         o, n = self.owner, self.n
         for net_name, bus in zip(self.terminal_networks, self.bus, strict=True):
+            if ctx.grids and net_name not in ctx.grids:
+                raise InputError(
+                    f"{o}: network '{net_name}' is not in the model (networks: {sorted(ctx.grids)})"
+                )
             grid = ctx.grids.get(net_name, ctx.grid)
             grid.bus_positions([bus], owner=f"{o} (network '{net_name}')")
         self.p = {
@@ -149,16 +153,19 @@ class DataCenter(SpatialFlexSet):
         ``sum_m tau_m / k_m = 0``:
 
         ``baseline = idle + k w``, ``beta_down = k w``, ``beta_up = k (capacity - w)``,
-        ``eta = k_0 / k``.
+        ``eta = mean(k) / k``. ``workload`` and ``capacity`` may be profiles (n, T); ``k`` is
+        one value per member.
         """
-        w, k, cap = (np.asarray(x, dtype=float) for x in (workload, mw_per_workload, capacity))
+        n = len(np.atleast_1d(bus))
+        k = _per_member(mw_per_workload, n, "DataCenter", "mw_per_workload")
+        w, cap = (_column(x) for x in (workload, capacity))
         if np.any(cap < w) or np.any(k <= 0):
             raise InputError(
                 f"DataCenter {options.get('name') or ''}: needs capacity >= workload and "
                 "mw_per_workload > 0 for every member"
             )
-        k_first = np.atleast_1d(k)[0]
-        return cls(bus, idle_mw + k * w, k * w, k * (cap - w), k_first / k,
+        kc = k[:, None]
+        return cls(bus, idle_mw + kc * w, kc * w, kc * (cap - w), k.mean() / k,
                    cost_per_mwh=cost_per_mwh, **options)  # fmt: skip
 
 
@@ -184,17 +191,35 @@ class FastChargingStation(SpatialFlexSet):
         them can be guided to another station of the set, and a station takes at most ``c``
         vehicles per hour. Vehicles are conserved, so ``sum_m tau_m / e_m = 0``:
 
-        ``baseline = e f``, ``beta_down = s e f``, ``beta_up = e (c - f)``, ``eta = e_0 / e``.
+        ``baseline = e f``, ``beta_down = s e f``, ``beta_up = e (c - f)``,
+        ``eta = mean(e) / e``. Flows and capacities may be profiles (n, T); ``e`` is one value
+        per member.
         """
-        f, e, c = (
-            np.asarray(x, dtype=float)
-            for x in (vehicles_per_h, mwh_per_vehicle, capacity_vehicles_per_h)
-        )
+        n = len(np.atleast_1d(bus))
+        e = _per_member(mwh_per_vehicle, n, "FastChargingStation", "mwh_per_vehicle")
+        f, c = (_column(x) for x in (vehicles_per_h, capacity_vehicles_per_h))
         if np.any(c < f) or np.any(e <= 0) or not 0 <= flexible_share <= 1:
             raise InputError(
                 f"FastChargingStation {options.get('name') or ''}: needs capacity >= flow, "
                 "mwh_per_vehicle > 0 and flexible_share in [0, 1]"
             )
-        e_first = np.atleast_1d(e)[0]
-        return cls(bus, e * f, flexible_share * e * f, e * (c - f), e_first / e,
+        ec = e[:, None]
+        return cls(bus, ec * f, flexible_share * ec * f, ec * (c - f), e.mean() / e,
                    cost_per_mwh=cost_per_mwh, **options)  # fmt: skip
+
+
+def _per_member(value, n, kind, param):
+    """One value per member as an array (n,)."""
+    arr = np.broadcast_to(np.asarray(value, dtype=float), (n,)) if np.ndim(value) == 0 else None
+    arr = np.asarray(value, dtype=float) if arr is None else arr
+    if arr.shape != (n,):
+        raise InputError(
+            f"{kind}: '{param}' needs one value per member ({n}), got {np.shape(value)}"
+        )
+    return np.array(arr)
+
+
+def _column(value):
+    """Per-member values (n,) as a column (n, 1); profiles (n, T) and scalars unchanged."""
+    arr = np.asarray(value, dtype=float)
+    return arr[:, None] if arr.ndim == 1 else arr

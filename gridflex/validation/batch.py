@@ -245,7 +245,13 @@ class _InverseBroyden:
 
 
 def _fixed_injections(ppc, ext_grid_rows, base_mva):
-    """Bus injections of the reference period without the slack's, pu (the ppc's own data)."""
+    """Bus injections of the reference period without the slack's, pu (the ppc's own data).
+
+    ``ext_grid_rows`` is pandapower's lookup by ext_grid index, ``-1`` for rows it left out
+    (out of service, or index gaps): only the real rows are the slack's.
+    """
+    rows = np.asarray(ext_grid_rows if ext_grid_rows is not None else [], dtype=int)
+    ext_grid_rows = rows[rows >= 0]
     gen = ppc["gen"].copy()
     gen[ext_grid_rows, PG] = 0.0
     gen[ext_grid_rows, QG] = 0.0
@@ -270,4 +276,6 @@ def unsupported_reason(net):
             return f"{table} elements"
     if net._options.get("enforce_q_lims"):
         return "enforce_q_lims=True"
+    if net._options.get("distributed_slack"):
+        return "distributed_slack=True"
     return ""

@@ -132,7 +132,7 @@ class System:
         )
         dc.inputs["beta_down_mw"] = headroom * base * np.ones(3)
         if not up_at_pcc:  # the DC at bus 2 may only go down (reverse order, see README)
-            dc.inputs["beta_up_mw"] = dc.inputs["beta_up_mw"] * np.array([0.0, 1.0, 1.0])
+            dc.inputs["beta_up_mw"] = dc.inputs["beta_up_mw"] * np.array([[0.0], [1.0], [1.0]])
         return dc
 
     def fcs_set(self):
