@@ -23,11 +23,10 @@ Usage::
 """
 
 import argparse
-import os
-import platform
 import time
 
 import numpy as np
+from _common import machine_info, print_machine
 
 import gridflex as gf
 from gridflex.validation import validate_ac
@@ -77,20 +76,6 @@ def dispatch_facts(result):
     }
 
 
-def machine():
-    cpu = "unknown"
-    if os.path.exists("/proc/cpuinfo"):
-        names = [ln for ln in open("/proc/cpuinfo") if ln.startswith("model name")]
-        cpu = names[0].split(":", 1)[1].strip() if names else cpu
-    import pandapower
-    import scipy
-
-    return (
-        f"{os.cpu_count()} cores, {cpu}; Python {platform.python_version()}, pandapower "
-        f"{pandapower.__version__}, numpy {np.__version__}, scipy {scipy.__version__}"
-    )
-
-
 def run(T, sample_size):
     result, dispatch_s = build_dispatch(T)
     print(f"dispatch: T = {T}, solved in {dispatch_s:.1f} s; {dispatch_facts(result)}")
@@ -115,7 +100,8 @@ def run(T, sample_size):
 
 def print_figures(out):
     naive_rate = out["naive"][0] / out["naive"][1]
-    print(f"\n{machine()}")
+    print()
+    print_machine(machine_info())
     print("| path | periods | wall s | periods/s | x naive |")
     print("|---|---|---|---|---|")
     for key, label in (("naive", "runpp loop (sample)"), ("batch96", "batch"), ("batch", "batch")):

@@ -185,3 +185,8 @@ def unit_or_profile(value, n, periods, *, owner, param, allow_inf=False):
         if arr.ndim == 1 and arr.shape[0] == n:
             value = arr.reshape(-1, 1)
     return profile_values(value, n, periods, owner=owner, param=param, allow_inf=allow_inf)
+
+
+def as_column(values):
+    """Per-unit values (n,) as a column (n, 1) that broadcasts over periods."""
+    return np.asarray(values, dtype=float).reshape(-1, 1)

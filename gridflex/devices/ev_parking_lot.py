@@ -8,7 +8,13 @@ from gridflex.devices.base import Device
 from gridflex.devices.blocks import storage_dynamics
 from gridflex.errors import InputError
 from gridflex.products import Offers
-from gridflex.profiles import check_fraction, check_nonnegative, unit_or_profile, unit_values
+from gridflex.profiles import (
+    as_column,
+    check_fraction,
+    check_nonnegative,
+    unit_or_profile,
+    unit_values,
+)
 
 PROFILE_PARAMETERS = (
     "ev_count",
@@ -161,25 +167,25 @@ class EVParkingLot(Device):
         self.e = cp.Variable((n, T + 1), name=f"{self.name}_e_mwh")
         self.offers.build(self.name, n, T)
         out, into = self.p_dis + self.offers.up_mw(), self.p_ch + self.offers.down_mw()
-        charged = cp.multiply(_col(v["eta_charge"]), self.p_ch)
-        absorbed = ctx.dt_h * cp.multiply(_col(v["eta_charge"]), self.offers.down_mw())
-        discharged = cp.multiply(_col(1 / v["eta_discharge"]), out)
+        charged = cp.multiply(as_column(v["eta_charge"]), self.p_ch)
+        absorbed = ctx.dt_h * cp.multiply(as_column(v["eta_charge"]), self.offers.down_mw())
+        discharged = cp.multiply(as_column(1 / v["eta_discharge"]), out)
         exogenous = prof["arrival_energy_mwh"] - prof["departure_energy_mwh"]
         inflow = exogenous + ctx.dt_h * (charged - discharged)
-        room = cp.multiply(_col(v["soc_max"]), prof["capacity_mwh"])
+        room = cp.multiply(as_column(v["soc_max"]), prof["capacity_mwh"])
         cons = [
             storage_dynamics(self.e, inflow),  # (4')
             self.e[:, 0] == v["e_initial_mwh"],
-            self.e[:, 1:] >= cp.multiply(_col(v["soc_min"]), prof["capacity_mwh"]),  # (8)
+            self.e[:, 1:] >= cp.multiply(as_column(v["soc_min"]), prof["capacity_mwh"]),  # (8)
             self.e[:, 1:] + absorbed <= room,  # (8) and (4'')
-            out <= cp.multiply(_col(v["contract_share"]), prof["contract_energy_mwh"]),  # (5)
+            out <= cp.multiply(as_column(v["contract_share"]), prof["contract_energy_mwh"]),  # (5)
         ]
         return cons + self._mode_limits(out, into)
 
     def _mode_limits(self, out, into):
         """Eqs. 1-3: power per EV times the EVs parked, one mode per period."""
-        dis_max = _col(self.v["discharge_rate_mw"]) * self.prof["ev_count"]
-        ch_max = _col(self.v["charge_rate_mw"]) * self.prof["ev_count"]
+        dis_max = as_column(self.v["discharge_rate_mw"]) * self.prof["ev_count"]
+        ch_max = as_column(self.v["charge_rate_mw"]) * self.prof["ev_count"]
         if not self.exclusive_modes:
             self.u_ch = None
             return [out <= dis_max, into <= ch_max]
@@ -215,7 +221,3 @@ class EVParkingLot(Device):
             "contract_energy_mwh": self.prof["contract_energy_mwh"],
         }
         return out | self.offers.results()
-
-
-def _col(values):
-    return np.asarray(values, dtype=float).reshape(-1, 1)

@@ -6,7 +6,13 @@ import numpy as np
 from gridflex.conventions import CONSUMER
 from gridflex.devices.base import Device
 from gridflex.devices.blocks import storage_dynamics
-from gridflex.profiles import check_fraction, check_nonnegative, check_order, unit_values
+from gridflex.profiles import (
+    as_column,
+    check_fraction,
+    check_nonnegative,
+    check_order,
+    unit_values,
+)
 
 
 class Storage(Device):
@@ -107,7 +113,7 @@ class Storage(Device):
         self.v = v
 
     def build(self, ctx):
-        n, T, v, col = self.n, ctx.T, self.v, _col
+        n, T, v, col = self.n, ctx.T, self.v, as_column
         self.p_ch = cp.Variable((n, T), nonneg=True, name=f"{self.name}_p_charge_mw")
         self.p_dis = cp.Variable((n, T), nonneg=True, name=f"{self.name}_p_discharge_mw")
         self.e = cp.Variable((n, T + 1), name=f"{self.name}_e_mwh")
@@ -126,7 +132,7 @@ class Storage(Device):
         return cons + self._power_limits(n, T)
 
     def _power_limits(self, n, T):
-        p_ch_max, p_dis_max = _col(self.v["p_charge_mw"]), _col(self.v["p_discharge_mw"])
+        p_ch_max, p_dis_max = as_column(self.v["p_charge_mw"]), as_column(self.v["p_discharge_mw"])
         if not self.exclusive_modes:
             return [self.p_ch <= p_ch_max, self.p_dis <= p_dis_max]
         self.z = cp.Variable((n, T), boolean=True, name=f"{self.name}_charging")
@@ -153,8 +159,3 @@ class Storage(Device):
             "e_mwh": e_end,
             "soc_percent": 100.0 * e_end / cap,
         }
-
-
-def _col(values):
-    """Per-unit values as a column (n, 1) that broadcasts over periods."""
-    return np.asarray(values, dtype=float).reshape(-1, 1)
