@@ -32,7 +32,8 @@ a bound, less. :meth:`AggregatedFlex.disaggregate` finds member regulations that
 solved aggregate as closely as possible and reports what is left over.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from types import SimpleNamespace
 
 import cvxpy as cp
 import numpy as np
@@ -40,7 +41,8 @@ import numpy as np
 from gridflex.conventions import CONSUMER
 from gridflex.devices.base import Device
 from gridflex.errors import InputError, SolveError
-from gridflex.requirements import SystemConstraint
+from gridflex.parameters import Custom, Flag, Integer, Shape
+from gridflex.requirements import SystemBuild, SystemConstraint
 
 OUTSIDE = "outside"
 
@@ -53,6 +55,21 @@ class Member:
     index: int
     zone: object  # a bus index of the scope, or OUTSIDE
     realised_here: bool
+
+
+def _screen_sets(value, owner, param):
+    from gridflex.devices.spatial_flex import SpatialFlexSet
+
+    sets = list(value) if isinstance(value, list | tuple) else None
+    if not sets or not all(isinstance(f, SpatialFlexSet) for f in sets):
+        raise param.error(owner, "must be a non-empty list of SpatialFlexSet devices", value)
+    return sets
+
+
+def _screen_inside(value, owner, param):
+    if not isinstance(value, dict):
+        raise param.error(owner, "must be a dict {network name: bus}", value)
+    return {str(k): int(b) for k, b in value.items()}
 
 
 class AggregatedFlex(Device):
@@ -68,24 +85,36 @@ class AggregatedFlex(Device):
     baselines : bool
         Include the members' baseline loads at the zone buses (default True), so the aggregate
         replaces the member devices; only for zones realised in this network.
+
+    The zones (and so the units and terminals) depend on the network the aggregate is added
+    to; they live in its build (``build.values.zones``), not on the device.
     """
 
     sign = CONSUMER
     result_table = "res_aggregated_flex"
 
+    sets = Custom("list of SpatialFlexSet", _screen_sets, doc="the sets to aggregate")
+    inside = Custom("{network: bus}", _screen_inside, doc="networks inside a zone of this one")
+    baselines = Flag(doc="include the members' baseline loads at the zone buses")
+
     def __init__(self, sets, *, inside=None, baselines=True, name=None):
-        self.sets = list(sets)
-        if not self.sets:
-            raise InputError(f"AggregatedFlex {name or ''}: give at least one set")
-        self.inside = dict(inside or {})
-        self.with_baselines = bool(baselines)
-        super().__init__([0], name=name)  # buses are set in prepare (the zones)
+        super().__init__(sets=sets, inside=inside or {}, baselines=baselines, name=name)
+
+    @property
+    def bus(self):
+        """Buses of the members of every set (the zones are known only in a model)."""
+        return np.concatenate([np.asarray(f.bus) for f in self.sets])
+
+    @property
+    def revision(self):
+        return super().revision + sum(f.revision for f in self.sets)
 
     # --- zones ------------------------------------------------------------------------------
     def _members(self, scope):
         members = []
         for s, flex in enumerate(self.sets):
-            for m, (net, bus) in enumerate(zip(flex.terminal_networks, flex.bus, strict=True)):
+            networks = flex.member_networks(flex.network or scope)
+            for m, (net, bus) in enumerate(zip(networks, flex.bus, strict=True)):
                 if net == scope:
                     members.append(Member(s, m, int(bus), True))
                 elif net in self.inside:
@@ -94,131 +123,139 @@ class AggregatedFlex(Device):
                     members.append(Member(s, m, OUTSIDE, False))
         return members
 
-    def prepare(self, ctx):
-        scope = self.network
+    def check(self, ctx):
+        scope = ctx.network
         for network, bus in self.inside.items():
             ctx.grid.bus_positions([bus], owner=f"{self.owner} (zone of network '{network}')")
-        for flex in self.sets:
-            flex.network = flex.network or scope
-            flex.prepare(ctx)
+        v = SimpleNamespace(
+            sets=[f.check(replace(ctx, network=f.network or scope)) for f in self.sets],
+            baselines=self.baselines,
+        )
         everyone = self._members(scope)
-        silent = {s for s in range(len(self.sets)) if self._silent(s)}
-        members = [m for m in everyone if m.set_index not in silent]
-        self.members = members
+        silent = {s for s in range(len(self.sets)) if self._silent(s, everyone, v)}
+        v.members = [m for m in everyone if m.set_index not in silent]
         # silent sets add no regulation, but their loads are still here (baselines only)
-        self.silent_here = [m for m in everyone if m.set_index in silent and m.realised_here]
-        self.zones = [*sorted({m.zone for m in members if m.zone != OUTSIDE}), OUTSIDE]
-        self._check_zones(scope)
-        here = [z for z in self.zones[:-1] if self._realised_here(z)]
-        self.bus = np.asarray(here + [m.zone for m in self.silent_here], dtype=int)
-        self.zone_rows_here = [self.zones.index(z) for z in here]
-        ctx.grid.bus_positions(self.bus, owner=self.owner)
-        self._parameters(ctx)
+        v.silent_here = [m for m in everyone if m.set_index in silent and m.realised_here]
+        v.zones = [*sorted({m.zone for m in v.members if m.zone != OUTSIDE}), OUTSIDE]
+        self._check_zones(scope, v)
+        here = [z for z in v.zones[:-1] if _realised_here(z, v.members)]
+        v.bus = np.asarray(here + [m.zone for m in v.silent_here], dtype=int)
+        v.zone_rows_here = [v.zones.index(z) for z in here]
+        ctx.grid.bus_positions(v.bus, owner=self.owner)
+        self._zone_parameters(v, ctx.T)
+        return v
 
-    def _silent(self, s):
+    def _silent(self, s, everyone, v):
         """True for a set inside one zone with one eta: it moves load only inside that zone."""
-        zones = {m.zone for m in self._members(self.network) if m.set_index == s}
-        return len(zones) == 1 and np.ptp(self.sets[s].eta) == 0
+        zones = {m.zone for m in everyone if m.set_index == s}
+        return len(zones) == 1 and np.ptp(v.sets[s].eta) == 0
 
-    def _realised_here(self, zone):
-        return all(m.realised_here for m in self.members if m.zone == zone)
-
-    def _check_zones(self, scope):
-        for zone in self.zones[:-1]:
-            kinds = {m.realised_here for m in self.members if m.zone == zone}
+    def _check_zones(self, scope, v):
+        for zone in v.zones[:-1]:
+            kinds = {m.realised_here for m in v.members if m.zone == zone}
             if len(kinds) > 1:
                 raise InputError(
                     f"{self.owner}: zone at bus {zone} of '{scope}' holds members of this "
                     "network and of a network mapped into it; give them separate zones"
                 )
 
-    def _parameters(self, ctx):
-        T = ctx.T
-        Z = len(self.zones)
-        self.lo, self.hi, self.base = np.zeros((Z, T)), np.zeros((Z, T)), np.zeros((Z, T))
+    def _zone_parameters(self, v, T):
+        Z = len(v.zones)
+        v.lo, v.hi, v.base = np.zeros((Z, T)), np.zeros((Z, T)), np.zeros((Z, T))
         eta_sum, alpha_sum, count = np.zeros(Z), np.zeros(Z), np.zeros(Z)
-        for m in self.members:
-            z, flex = self.zones.index(m.zone), self.sets[m.set_index]
-            self.lo[z] -= flex.p["beta_up_mw"][m.index]
-            self.hi[z] += flex.p["beta_down_mw"][m.index]
-            self.base[z] += flex.p["baseline_mw"][m.index]
+        for m in v.members:  # a loop over input rows (members), not over the model
+            z, flex = v.zones.index(m.zone), v.sets[m.set_index]
+            v.lo[z] -= flex.beta_up_mw[m.index]
+            v.hi[z] += flex.beta_down_mw[m.index]
+            v.base[z] += flex.baseline_mw[m.index]
             eta_sum[z] += flex.eta[m.index]
-            alpha_sum[z] += flex.alpha[m.index]
+            alpha_sum[z] += flex.cost_per_mwh[m.index]
             count[z] += 1
-        self.eta = np.divide(eta_sum, count, out=np.zeros(Z), where=count > 0)
-        self.alpha = np.divide(alpha_sum, count, out=np.zeros(Z), where=count > 0)
+        v.eta = np.divide(eta_sum, count, out=np.zeros(Z), where=count > 0)
+        v.alpha = np.divide(alpha_sum, count, out=np.zeros(Z), where=count > 0)
 
-    @property
-    def terminal_buses(self):
-        return self.bus
+    def terminals(self, network, values):
+        return [network] * len(values.bus), values.bus
 
-    @property
-    def unit_labels(self):
-        return [str(z) for z in self.zones]
+    def labels(self, values):
+        return [str(z) for z in values.zones]
 
     # --- model ------------------------------------------------------------------------------
-    def build(self, ctx):
-        self.tau = cp.Variable((len(self.zones), ctx.T), name=f"{self.name}_tau_mw")
-        return [self.tau >= self.lo, self.tau <= self.hi, self.eta @ self.tau == 0]  # (4)-(6)
+    def formulate(self, b):
+        v = b.values
+        tau = b.variable("tau_mw", (len(v.zones), b.ctx.T))
+        return [tau >= v.lo, tau <= v.hi, v.eta @ tau == 0]  # (4)-(6)
 
-    def injection_mw(self):
-        T, rows = self.tau.shape[1], self.zone_rows_here
+    def injection_mw(self, b):
+        v, T = b.values, b.ctx.T
+        rows, tau = v.zone_rows_here, b["tau_mw"]
         silent = np.array(
-            [self.sets[m.set_index].p["baseline_mw"][m.index] for m in self.silent_here]
+            [v.sets[m.set_index].baseline_mw[m.index] for m in v.silent_here]
         ).reshape(-1, T)
-        scale = 1.0 if self.with_baselines else 0.0
-        parts = [self.tau[rows] - scale * self.base[rows]] if rows else []
+        scale = 1.0 if v.baselines else 0.0
+        parts = [tau[rows] - scale * v.base[rows]] if rows else []
         if len(silent):
             parts.append(-scale * silent)
         if not parts:
             return np.zeros((0, T))
         return parts[0] if len(parts) == 1 else cp.vstack(parts)
 
-    def cost_terms(self, ctx):
-        if not self.alpha.any():
+    def cost_terms(self, b):
+        alpha = b.values.alpha
+        if not alpha.any():
             return {}
-        return {"regulation": ctx.weighted_sum(self.alpha @ cp.abs(self.tau))}  # (9)
+        return {"regulation": b.ctx.weighted_sum(alpha @ cp.abs(b["tau_mw"]))}  # (9)
 
-    def results(self, ctx):
+    def results(self, b):
+        v = b.values
         return {
-            "regulation_down_mw": self.tau.value,
-            "lower_mw": self.lo,
-            "upper_mw": self.hi,
-            "baseline_mw": self.base,
+            "regulation_down_mw": b.value("tau_mw"),
+            "lower_mw": v.lo,
+            "upper_mw": v.hi,
+            "baseline_mw": v.base,
         }
 
-    def zone_regulation(self, zone):
-        """The regulation variable (T,) of ``zone`` (a bus of the scope, or ``OUTSIDE``)."""
-        return self.tau[self.zones.index(zone)]
+    @staticmethod
+    def zone_regulation(b, zone):
+        """The regulation variable (T,) of ``zone`` (a bus of the scope, or ``OUTSIDE``) in the
+        build ``b``."""
+        return b["tau_mw"][b.values.zones.index(zone)]
 
     # --- disaggregation ---------------------------------------------------------------------
-    def disaggregate(self, dt_h=1.0):
-        """Member regulations that realise the solved aggregate (eqs. 1, 2, 7, 8).
+    def disaggregate(self, b):
+        """Member regulations that realise the solved aggregate of build ``b`` (eqs. 1, 2, 7,
+        8; ``b = model.build_of(vpp)``).
 
         Minimises, per period, the mismatch ``sum_z |tau^A_z - sum_{sm in z} tau_sm|`` first
         and the members' regulation cost second. Returns ``(list of (n_s, T) arrays, mismatch
         (T,) MW)``; a nonzero mismatch is where the aggregate promised what the sets cannot do.
         """
-        target = np.asarray(self.tau.value)
+        v, dt_h = b.values, b.ctx.dt_h
+        target = b.value("tau_mw")
         T = target.shape[1]
         taus = [cp.Variable((f.n, T)) for f in self.sets]
         cons, cost = [], 0
-        for f, tau in zip(self.sets, taus, strict=True):
-            cons += [tau >= -f.p["beta_up_mw"], tau <= f.p["beta_down_mw"], f.eta @ tau == 0]
-            cost += dt_h * cp.sum(f.alpha @ cp.abs(tau))
-        gap = self._zone_sums(taus) - target
+        for f, tau in zip(v.sets, taus, strict=True):
+            cons += [tau >= -f.beta_up_mw, tau <= f.beta_down_mw, f.eta @ tau == 0]
+            cost += dt_h * cp.sum(f.cost_per_mwh @ cp.abs(tau))
+        gap = _zone_sums(v, taus) - target
         problem = cp.Problem(cp.Minimize(1e4 * cp.sum(cp.abs(gap)) + cost), cons)
         problem.solve(solver=cp.HIGHS)
         if problem.status != cp.OPTIMAL:
             raise SolveError(f"{self.owner}: disaggregation {problem.status}", problem.status)
         return [np.asarray(t.value) for t in taus], np.abs(np.asarray(gap.value)).sum(axis=0)
 
-    def _zone_sums(self, taus):
-        rows = []
-        for zone in self.zones:
-            parts = [taus[m.set_index][m.index] for m in self.members if m.zone == zone]
-            rows.append(sum(parts[1:], parts[0]) if parts else np.zeros(taus[0].shape[1]))
-        return cp.vstack(rows)
+
+def _realised_here(zone, members):
+    return all(m.realised_here for m in members if m.zone == zone)
+
+
+def _zone_sums(v, taus):
+    rows = []
+    for zone in v.zones:
+        parts = [taus[m.set_index][m.index] for m in v.members if m.zone == zone]
+        rows.append(sum(parts[1:], parts[0]) if parts else np.zeros(taus[0].shape[1]))
+    return cp.vstack(rows)
 
 
 class AggregationLink(SystemConstraint):
@@ -230,17 +267,30 @@ class AggregationLink(SystemConstraint):
     scope; the sum runs over the inner aggregate's zones inside its scope (not its zone 0).
     """
 
-    def __init__(self, outer, outer_zone, inner, *, name=None):
-        self.outer, self.outer_zone, self.inner = outer, outer_zone, inner
-        self.name = name or f"{outer.name}-{inner.name}"
+    outer = Custom("AggregatedFlex", doc="the aggregate holding the inner scope's zone")
+    outer_zone = Integer("-", Shape.SCALAR, doc="bus of the outer network: the inner scope")
+    inner = Custom("AggregatedFlex", doc="the aggregate of the inner network")
 
-    def build(self, devices):
-        if self.outer_zone not in self.outer.zones:
+    def __init__(self, outer, outer_zone, inner, *, name=None):
+        super().__init__(outer=outer, outer_zone=outer_zone, inner=inner, name=name)
+        if self.name is None:
+            self.name = f"{outer.name}-{inner.name}"
+
+    def build(self, builds, periods):
+        outer, inner = (_build_of(builds, d, self.owner) for d in (self.outer, self.inner))
+        zone = int(self.outer_zone)
+        if zone not in outer.values.zones:
             raise InputError(
-                f"AggregationLink '{self.name}': bus {self.outer_zone} is not a zone of "
-                f"{self.outer.owner} (zones: {self.outer.zones[:-1]})"
+                f"{self.owner}: bus {zone} is not a zone of "
+                f"{self.outer.owner} (zones: {outer.values.zones[:-1]})"
             )
-        z = self.outer.zones.index(self.outer_zone)
-        inner_rows = list(range(len(self.inner.zones) - 1))
-        inner = self.inner.eta[inner_rows] @ self.inner.tau[inner_rows]
-        return [self.outer.eta[z] * self.outer.tau[z] == inner]
+        z = outer.values.zones.index(zone)
+        inner_rows = list(range(len(inner.values.zones) - 1))
+        inner_sum = inner.values.eta[inner_rows] @ inner["tau_mw"][inner_rows]
+        return SystemBuild([outer.values.eta[z] * outer["tau_mw"][z] == inner_sum])
+
+
+def _build_of(builds, device, owner):
+    if device.name not in builds or builds[device.name].device is not device:
+        raise InputError(f"{owner}: {device.owner} is not in the model")
+    return builds[device.name]

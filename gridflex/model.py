@@ -70,6 +70,7 @@ class Model:
         )
         self.networks = _by_name(networks)
         self.devices = []
+        self._placement = {}  # device name -> the network it was added to
         self.requirements = []  # gridflex.requirements.Requirement, system-wide
         for network in self.networks.values():
             scale = network.load_scale
@@ -108,14 +109,21 @@ class Model:
         self.main.formulation = value
         self.problem = None
 
+    def network_of(self, device):
+        """Name of the network ``device`` (or its name) was added to; its results go there."""
+        name = device if isinstance(device, str) else device.name
+        return self._placement[self.device(name).name]
+
     def context(self, device=None):
-        """The :class:`BuildContext` a device is prepared and built with."""
-        names = [self.main.name] if device is None else list(device.terminal_networks)
-        names = names or [device.network or self.main.name]  # a device with no terminals
+        """The :class:`BuildContext` a device is checked and built with."""
+        placed = self.main.name if device is None else self._placement[device.name]
+        names = [placed] if device is None else device.networks_touched(placed)
         reactive = any(self.networks[n].formulation.reactive for n in names if n in self.networks)
         grid = self.networks[names[0]].grid if names[0] in self.networks else self.grid
         grids = {k: v.grid for k, v in self.networks.items()}
-        return BuildContext(grid, self.periods, self.dt_h, reactive, grids, self.weights_h)
+        return BuildContext(
+            grid, self.periods, self.dt_h, reactive, grids, self.weights_h, network=placed
+        )
 
     def add(self, device, network=None):
         """Add a device to ``network`` (default: the first), or a system constraint; returns it.
@@ -129,7 +137,8 @@ class Model:
             raise InputError(f"Model.add: expected a gridflex device, got {type(device).__name__}")
         if network is not None and str(network) not in self.networks:
             raise InputError(f"Model.add: no network '{network}' (networks: {list(self.networks)})")
-        device.network = device.network or str(network or self.main.name)
+        if any(d is device for d in self.devices):
+            raise InputError(f"Model.add: {device.owner} is already in the model")
         taken = {d.name for d in self.devices}
         if device.name is None:
             base = type(device).__name__.lower()
@@ -139,6 +148,7 @@ class Model:
         elif device.name in taken:
             raise InputError(f"Model.add: a device named '{device.name}' is already in the model")
         self.devices.append(device)
+        self._placement[device.name] = str(network or device.network or self.main.name)
         self.problem = None
         return device
 
@@ -160,18 +170,42 @@ class Model:
 
     # --- assembly ------------------------------------------------------------------------------
     def build(self):
-        """Check every device, then assemble the cvxpy problem (returned and kept)."""
-        for device in self.devices:
-            device.prepare(self.context(device))
-        constraints = []
-        for device in self.devices:
-            constraints += device.build(self.context(device))
-        for requirement in self.requirements:
-            requirement.prepare(self.periods)
-            constraints += requirement.build(self.devices)
-        p_inj = self._nodal_injection([d.injection_mw() for d in self.devices])
-        q_inj = self._nodal_injection([d.injection_mvar() for d in self.devices])
-        self.builds, self._injections = {}, {}
+        """Check every device, then assemble the cvxpy problem (returned and kept).
+
+        Each device returns a :class:`~gridflex.devices.base.DeviceBuild` (its variables,
+        constraints, injections and costs) which the model keeps (:meth:`build_of`); nothing
+        is stored on the devices, so one device object may sit in several models.
+        """
+        contexts = {d.name: self.context(d) for d in self.devices}
+        values = {d.name: d.check(contexts[d.name]) for d in self.devices}  # all before any build
+        self.device_builds = {
+            d.name: d.build(contexts[d.name], values[d.name]) for d in self.devices
+        }
+        self.system_builds = {
+            r.name: r.build(self.device_builds, self.periods) for r in self.requirements
+        }
+        constraints = [c for b in self.device_builds.values() for c in b.constraints]
+        constraints += [c for b in self.system_builds.values() for c in b.constraints]
+        constraints += self._build_networks()
+        self._cost_terms = [
+            (name, k, e) for name, b in self.device_builds.items() for k, e in b.costs.items()
+        ]
+        self._cost_terms += [
+            (name, k, e)
+            for name, network in self.networks.items()
+            for k, e in network.formulation.cost_terms(self.builds[name]).items()
+        ]
+        objective = cp.Minimize(sum((e for _, _, e in self._cost_terms), cp.Constant(0.0)))
+        self.problem = cp.Problem(objective, constraints)
+        self._built_revisions = self._revisions()
+        return self.problem
+
+    def _build_networks(self):
+        """Every network's formulation on the nodal injections; returns their constraints."""
+        builds = list(self.device_builds.values())
+        p_inj = self._nodal_injection(builds, [b.p_mw for b in builds])
+        q_inj = self._nodal_injection(builds, [b.q_mvar for b in builds])
+        self.builds, self._injections, constraints = {}, {}, []
         for name, network in self.networks.items():
             p, q = self._slice(p_inj, name), self._slice(q_inj, name)
             self._injections[name] = (p, q)
@@ -182,43 +216,51 @@ class Model:
             self.builds[name] = build
             constraints += build.constraints
         self.network = self.builds[self.main.name]
-        self._cost_terms = [
-            (d.name, k, e) for d in self.devices for k, e in d.cost_terms(self.context(d)).items()
-        ]
-        self._cost_terms += [
-            (name, k, e)
-            for name, network in self.networks.items()
-            for k, e in network.formulation.cost_terms(self.builds[name]).items()
-        ]
-        objective = cp.Minimize(sum((e for _, _, e in self._cost_terms), cp.Constant(0.0)))
-        self.problem = cp.Problem(objective, constraints)
-        return self.problem
+        return constraints
+
+    def build_of(self, device):
+        """The :class:`~gridflex.devices.base.DeviceBuild` of ``device`` (or its name) in this
+        model, built if needed: its variables by role, values, injections."""
+        name = device if isinstance(device, str) else device.name
+        self.device(name)  # a clear error for an unknown name
+        if self._stale():
+            self.build()
+        return self.device_builds[name]
+
+    def _revisions(self):
+        """What the current build was made from: devices, requirements and their edits."""
+        parts = [(d.name, id(d), d.revision) for d in self.devices]
+        return parts + [(r.name, id(r), r.revision) for r in self.requirements]
+
+    def _stale(self):
+        """True when the problem must be (re)built: never built, or anything edited since."""
+        return self.problem is None or self._built_revisions != self._revisions()
 
     def _offsets(self):
         sizes = [n.grid.n_bus for n in self.networks.values()]
         return dict(zip(self.networks, np.r_[0, np.cumsum(sizes)[:-1]], strict=True)), sum(sizes)
 
-    def _nodal_injection(self, injections):
+    def _nodal_injection(self, builds, injections):
         """Device injections summed per bus of all networks, (total buses, T), or None.
 
-        ``injections`` has one entry per device: an (n_terminals, T) expression or array, or
+        ``injections`` has one entry per build: an (n_terminals, T) expression or array, or
         None for a device without that quantity (e.g. no reactive power).
         """
-        used = [(d, x) for d, x in zip(self.devices, injections, strict=True) if x is not None]
+        used = [(b, x) for b, x in zip(builds, injections, strict=True) if x is not None]
         if not used:
             return None
         offsets, n_total = self._offsets()
-        rows = np.concatenate([self._terminal_rows(d, offsets) for d, _ in used])
+        rows = np.concatenate([self._terminal_rows(b, offsets) for b, _ in used])
         C = sp.csr_matrix(
             (np.ones(len(rows)), (rows, np.arange(len(rows)))), shape=(n_total, len(rows))
         )
         return C @ cp.vstack([x for _, x in used])
 
-    def _terminal_rows(self, device, offsets):
+    def _terminal_rows(self, b, offsets):
         rows = []
-        for network, bus in zip(device.terminal_networks, device.terminal_buses, strict=True):
+        for network, bus in zip(b.terminal_networks, b.terminal_buses, strict=True):
             grid = self.networks[network].grid
-            rows.append(offsets[network] + grid.bus_positions([bus], owner=device.owner)[0])
+            rows.append(offsets[network] + grid.bus_positions([bus], owner=b.device.owner)[0])
         return np.asarray(rows, dtype=int)
 
     def _slice(self, injection, name):
@@ -254,7 +296,7 @@ class Model:
         gridflex.errors.SolveError
             If the status is not optimal; no numbers are returned then.
         """
-        if self.problem is None:
+        if self._stale():
             self.build()
         sources, limit = self._lazy_sources()
         if sources:
@@ -292,7 +334,9 @@ class Model:
     # --- results -------------------------------------------------------------------------------
     def _results(self, solver, problem):
         by_network = {name: self._network_tables(name) for name in self.networks}
-        reserves = requirement_table(self.requirements, self.periods, self.cost_hours)
+        reserves = requirement_table(
+            self.requirements, self.system_builds, self.periods, self.cost_hours
+        )
         if reserves is not None:
             by_network[self.main.name]["res_requirement"] = reserves
         costs = cost_table([(owner, k, float(e.value)) for owner, k, e in self._cost_terms])
@@ -312,19 +356,17 @@ class Model:
     def _device_injections(self):
         """What AC validation writes into the nets: every device's solved injections."""
         out = []
-        for d in self.devices:
-            p, q = d.injection_mw(), d.injection_mvar()
+        for b in self.device_builds.values():
+            d = b.device
             out.append(
                 DeviceInjection(
                     device=d.name,
                     net_table=d.net_table,
-                    unit_labels=d.unit_labels,
-                    networks=list(d.terminal_networks),
-                    buses=np.asarray(d.terminal_buses),
-                    p_mw=np.asarray(p.value if hasattr(p, "value") else p, dtype=float),
-                    q_mvar=None
-                    if q is None
-                    else np.asarray(q.value if hasattr(q, "value") else q, dtype=float),
+                    unit_labels=b.unit_labels,
+                    networks=list(b.terminal_networks),
+                    buses=np.asarray(b.terminal_buses),
+                    p_mw=_solved(b.p_mw),
+                    q_mvar=None if b.q_mvar is None else _solved(b.q_mvar),
                     power_factor=d.ac_power_factor,
                 )
             )
@@ -332,9 +374,11 @@ class Model:
 
     def _network_tables(self, name):
         tables = {}
-        for device in (d for d in self.devices if d.network == name):
-            frames = device.result_frames(self.context(device))
-            tables.setdefault(device.result_table, []).append(stack_frames(frames))
+        for b in self.device_builds.values():
+            if self._placement[b.device.name] != name:
+                continue
+            frames = b.device.result_frames(b)
+            tables.setdefault(b.device.result_table, []).append(stack_frames(frames))
         tables = {k: merge_tables(v) for k, v in tables.items()}
         tables["res_bus"] = self._bus_table(name)
         build, network = self.builds[name], self.networks[name]
@@ -360,6 +404,11 @@ class Model:
         for key, values in network.formulation.bus_results(build, network.grid).items():
             out[key] = frame(values)
         return stack_frames(out)
+
+
+def _solved(x):
+    """The value of a solved expression, or an array as it is, as floats."""
+    return np.asarray(x.value if hasattr(x, "value") else x, dtype=float)
 
 
 def _weights(weights_h, periods):

@@ -17,7 +17,7 @@ from gridflex.devices.net_elements import devices_from_net
 from gridflex.errors import InputError
 from gridflex.formulations import DC, CopperPlate, Formulation
 from gridflex.grid import Grid
-from gridflex.profiles import unit_or_profile
+from gridflex.parameters import Integer, Number, Shape, Text
 
 
 class Network:
@@ -94,73 +94,62 @@ class Boundary(Device):
     sign = PRODUCER
     result_table = "res_boundary"
 
+    from_network = Text(doc="network the power leaves")
+    from_bus = Integer("-", Shape.SCALAR, doc="pandapower bus index in from_network")
+    to_network = Text(doc="network the power enters")
+    to_bus = Integer("-", Shape.SCALAR, doc="pandapower bus index in to_network")
+    p_min_mw = Number("MW", Shape.PROFILE, allow_inf=-math.inf, doc="lowest exchange")
+    p_max_mw = Number("MW", Shape.PROFILE, allow_inf=math.inf, doc="highest exchange")
+    price_per_mwh = Number("$/MWh", Shape.PROFILE, doc="price of the energy delivered")
+
     def __init__(
-        self,
-        from_network,
-        from_bus,
-        to_network,
-        to_bus,
-        *,
-        p_min_mw=-math.inf,
-        p_max_mw=math.inf,
-        price_per_mwh=0.0,
-        name=None,
-    ):
-        super().__init__([from_bus], name=name)
-        self.network = str(from_network)
-        self.ends = ((str(from_network), from_bus), (str(to_network), to_bus))
-        self.limits = (p_min_mw, p_max_mw)
-        self.price_per_mwh = price_per_mwh
+        self, from_network, from_bus, to_network, to_bus, *, p_min_mw=-math.inf,
+        p_max_mw=math.inf, price_per_mwh=0.0, name=None,
+    ):  # fmt: skip
+        super().__init__(
+            from_network=str(from_network), from_bus=from_bus, to_network=str(to_network),
+            to_bus=to_bus, p_min_mw=p_min_mw, p_max_mw=p_max_mw, price_per_mwh=price_per_mwh,
+            name=name, network=str(from_network),
+        )  # fmt: skip
 
     @property
-    def terminal_buses(self):
-        return np.array([self.ends[0][1], self.ends[1][1]])
+    def bus(self):
+        return np.array([int(self.from_bus)])
 
-    @property
-    def terminal_networks(self):
-        return [self.ends[0][0], self.ends[1][0]]
+    def terminals(self, network, values):
+        buses = np.array([int(self.from_bus), int(self.to_bus)])
+        return [self.from_network, self.to_network], buses
 
-    def prepare(self, ctx):
-        for network, bus in self.ends:
-            if network not in ctx.grids:
-                raise InputError(
-                    f"{self.owner}: network '{network}' is not in the model "
-                    f"(networks: {sorted(ctx.grids)})"
-                )
-            ctx.grids[network].bus_positions([bus], owner=f"{self.owner} ({network})")
-        lo, hi = (
-            unit_or_profile(v, 1, ctx.periods, owner=self.owner, param=k, allow_inf=True)
-            for v, k in zip(self.limits, ("p_min_mw", "p_max_mw"), strict=True)
-        )
-        self.p_min, self.p_max = lo, hi
-        self.price = unit_or_profile(
-            self.price_per_mwh, 1, ctx.periods, owner=self.owner, param="price_per_mwh"
-        )
+    def networks_touched(self, network):
+        return [self.from_network, self.to_network]
 
-    def build(self, ctx):
-        self.p = cp.Variable((1, ctx.T), name=f"{self.name}_p_mw")
-        self.q = cp.Variable((1, ctx.T), name=f"{self.name}_q_mvar") if ctx.reactive else None
-        finite_low, finite_high = np.isfinite(self.p_min), np.isfinite(self.p_max)
+    def formulate(self, b):
+        v = b.values
+        p = b.variable("p_mw", (1, b.ctx.T))
+        if b.ctx.reactive:
+            b.variable("q_mvar", (1, b.ctx.T))
         cons = []
-        if finite_low.all():
-            cons.append(self.p >= self.p_min)
-        if finite_high.all():
-            cons.append(self.p <= self.p_max)
+        if np.isfinite(v.p_min_mw).all():
+            cons.append(p >= v.p_min_mw)
+        if np.isfinite(v.p_max_mw).all():
+            cons.append(p <= v.p_max_mw)
         return cons
 
-    def injection_mw(self):
-        return cp.vstack([-self.p, self.p])
+    def injection_mw(self, b):
+        return cp.vstack([-b["p_mw"], b["p_mw"]])
 
-    def injection_mvar(self):
-        return None if self.q is None else cp.vstack([-self.q, self.q])
+    def injection_mvar(self, b):
+        q = b.get("q_mvar")
+        return None if q is None else cp.vstack([-q, q])
 
-    def cost_terms(self, ctx):
-        if not self.price.any():
+    def cost_terms(self, b):
+        price = b.values.price_per_mwh
+        if not price.any():
             return {}
-        return {"purchase": ctx.weighted_sum(cp.multiply(self.price, self.p))}
+        return {"purchase": b.ctx.weighted_sum(cp.multiply(price, b["p_mw"]))}
 
-    def results(self, ctx):
-        out = {"p_mw": self.p.value}
-        if self.q is not None:
-            out["q_mvar"] = self.q.value
+    def results(self, b):
+        out = {"p_mw": b.value("p_mw")}
+        if "q_mvar" in b.variables:
+            out["q_mvar"] = b.value("q_mvar")
         return out

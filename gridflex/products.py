@@ -16,11 +16,11 @@ product                direction  paper symbol
 ``RAMP_DOWN``          down       FRD (flexible ramp down)
 =====================  =========  ==============================================
 
-A device offers products through an :class:`Offers` object (one nonnegative variable (n, T) per
-product and an offered cost per MW and hour); how the offers limit the device (headroom,
-ramp rate, energy) is written in the device's own module, with :meth:`Offers.up_mw` and
-:meth:`Offers.down_mw`. Requirements (:mod:`gridflex.requirements`) sum what every device
-provides of a product.
+A device declares ``offers = Offers()``: a dict product -> offered cost per MW and hour. Its
+build holds one nonnegative variable (n, T) per offered product (:func:`build_offers`); how
+the offers limit the device (headroom, ramp rate, energy) is written in the device's own
+module, with :func:`up_mw` and :func:`down_mw` of the build. Requirements
+(:mod:`gridflex.requirements`) sum what every device provides of a product.
 """
 
 import enum
@@ -30,7 +30,8 @@ import cvxpy as cp
 import numpy as np
 
 from gridflex.errors import InputError
-from gridflex.profiles import check_nonnegative, unit_or_profile
+from gridflex.parameters import Custom, Number, Shape
+from gridflex.profiles import unit_or_profile
 
 
 class Direction(enum.IntEnum):
@@ -86,64 +87,95 @@ def as_products(keys, owner="product"):
     return tuple(as_product(k, owner) for k in keys)
 
 
-class Offers:
-    """The products the units of one device offer, with their offered costs.
+def _screen_offers(value, owner, param):
+    """``{product or name: cost}`` with products known and costs non-negative numbers."""
+    if not isinstance(value, dict):
+        raise param.error(owner, "must be a dict {product: offered cost per MW and hour}", value)
+    costs = {}
+    for key, cost in value.items():
+        product = as_product(key, owner=owner)
+        costs[product] = _OFFER_COST.screen(cost, f"{owner} offers[{product.name}]")
+    return costs
 
-    Parameters
-    ----------
-    costs : dict
-        Product (or its name) -> offered cost per MW and hour of capacity held: a float, one
-        value per unit (n,) or a profile (n, T). A product absent from the dict is not offered.
+
+def _normalize_offers(value, owner, param, n, periods):
+    """Each product's offered cost as an (n, T) array."""
+    return {
+        p: unit_or_profile(c, n, periods, owner=owner, param=f"offers[{p.name}] ($/MWh)")
+        for p, c in value.items()
+    }
+
+
+_OFFER_COST = Number("$/MWh", Shape.PROFILE, low=0)
+_OFFER_COST.name = "cost"
+
+
+class Offers(Custom):
+    """Declaration of a device's offered products.
+
+    The value is a dict product (or its name) -> offered cost per MW and hour of capacity held:
+    a float, one value per unit (n,) or a profile (n, T). A product absent is not offered.
     """
 
-    def __init__(self, costs):
-        self.costs = {as_product(k): v for k, v in dict(costs or {}).items()}
-        self.variables = {}
+    def __init__(self, doc="products offered: product (or name) -> offered cost per MW and hour"):
+        super().__init__("offers", _screen_offers, _normalize_offers, optional=True, doc=doc)
 
-    def __contains__(self, product):
-        return product in self.costs
 
-    def __bool__(self):
-        return bool(self.costs)
+class Products(Custom):
+    """Declaration of a set of products (a product, its name, or a sequence of them)."""
 
-    def prepare(self, n, periods, owner):
-        """Check and normalise the costs to (n, T) arrays."""
-        for product, value in list(self.costs.items()):
-            param = f"offers[{product.name}]"
-            cost = unit_or_profile(value, n, periods, owner=owner, param=param)
-            check_nonnegative(cost, owner=owner, param=param)
-            self.costs[product] = cost
+    def __init__(self, doc=""):
+        super().__init__("products", _screen_products, doc=doc)
 
-    def build(self, name, n, T):
-        """Create one nonnegative variable (n, T) per offered product."""
-        self.variables = {
-            p: cp.Variable((n, T), nonneg=True, name=f"{name}_{p.name}_mw") for p in self.costs
-        }
 
-    def held_mw(self, direction):
-        """Sum of the offered products in ``direction``, expression (n, T) or 0."""
-        chosen = [v for p, v in self.variables.items() if p.direction == direction]
-        return sum(chosen[1:], chosen[0]) if chosen else 0.0
+def _screen_products(value, owner, param):
+    return as_products(value, owner=owner)
 
-    def up_mw(self):
-        return self.held_mw(Direction.UP)
 
-    def down_mw(self):
-        return self.held_mw(Direction.DOWN)
+# --- offers on a build --------------------------------------------------------------------------
+def build_offers(b, costs):
+    """One nonnegative variable (n, T) per offered product, kept on the build ``b``."""
+    n, T = b.device.n, b.ctx.T
+    b.expressions["offers"] = {
+        p: b.variable(f"{p.name}_mw", (n, T), nonneg=True) for p in (costs or {})
+    }
 
-    def total_mw(self, product):
-        """What all units provide of ``product``, expression (T,), or None if not offered."""
-        if product not in self.variables:
-            return None
-        return cp.sum(self.variables[product], axis=0)
 
-    def cost_terms(self, ctx):
-        """``{"reserves": sum_t w_t * cost * capacity}`` over all offered products."""
-        if not self.variables:
-            return {}
-        terms = [ctx.weighted_sum(cp.multiply(self.costs[p], v)) for p, v in self.variables.items()]
-        return {"reserves": sum(terms[1:], terms[0])}
+def _offer_variables(b):
+    return b.expressions.get("offers", {})
 
-    def results(self):
-        """``{"<product>_mw": values (n, T)}`` for every offered product."""
-        return {f"{p.name}_mw": np.asarray(v.value) for p, v in self.variables.items()}
+
+def held_mw(b, direction):
+    """Sum of the offered products in ``direction``, expression (n, T) or 0."""
+    chosen = [v for p, v in _offer_variables(b).items() if p.direction == direction]
+    return sum(chosen[1:], chosen[0]) if chosen else 0.0
+
+
+def up_mw(b):
+    return held_mw(b, Direction.UP)
+
+
+def down_mw(b):
+    return held_mw(b, Direction.DOWN)
+
+
+def offered_total_mw(b, product):
+    """What all units of a build provide of ``product``, expression (T,), or None."""
+    offered = _offer_variables(b)
+    if product not in offered:
+        return None
+    return cp.sum(offered[product], axis=0)
+
+
+def offer_cost_terms(b, costs):
+    """``{"reserves": sum_t w_t * cost * capacity}`` over all offered products."""
+    offered = _offer_variables(b)
+    if not offered:
+        return {}
+    terms = [b.ctx.weighted_sum(cp.multiply(costs[p], v)) for p, v in offered.items()]
+    return {"reserves": sum(terms[1:], terms[0])}
+
+
+def offer_results(b):
+    """``{"<product>_mw": values (n, T)}`` for every offered product."""
+    return {f"{p.name}_mw": np.asarray(v.value) for p, v in _offer_variables(b).items()}

@@ -13,29 +13,43 @@ the constraint, per MW and hour, is the product's price (``res_requirement.price
 003 (Chang et al. 2022, eqs. 20-21) from a net-load forecast.
 """
 
+from dataclasses import dataclass, field
+
 import cvxpy as cp
 import numpy as np
 import pandas as pd
 
 from gridflex.errors import InputError
+from gridflex.parameters import Custom, Declared, Number, Shape
 from gridflex.products import RAMP_DOWN, RAMP_UP, as_product
-from gridflex.profiles import check_nonnegative, profile_values
 
 
-class SystemConstraint:
+@dataclass(eq=False)
+class SystemBuild:
+    """What a system constraint created in one model: its constraints and named expressions."""
+
+    constraints: list
+    expressions: dict = field(default_factory=dict)
+
+
+class SystemConstraint(Declared):
     """A constraint of the whole model over several devices (added with ``Model.add``).
 
-    Subclasses implement :meth:`build` (devices -> list of cvxpy constraints); :meth:`prepare`
-    checks inputs against the periods first.
+    Subclasses declare their parameters (:mod:`gridflex.parameters`) and implement
+    :meth:`build` (the builds of the model's devices by name, the periods -> a
+    :class:`SystemBuild`); they keep nothing of any model.
     """
 
-    name = "system"
+    def __init__(self, *, name=None, **params):
+        self.name = name
+        self._assign(params)
 
-    def prepare(self, periods):
-        """Check inputs against the model's periods (before anything is built)."""
-
-    def build(self, devices):
+    def build(self, builds, periods):
         raise NotImplementedError
+
+
+def _screen_product(value, owner, param):
+    return as_product(value, owner)
 
 
 class Requirement(SystemConstraint):
@@ -50,45 +64,41 @@ class Requirement(SystemConstraint):
         Label in the results (default: the product's name).
     """
 
+    product = Custom("product", _screen_product, doc="the product (or its name)")
+    mw = Number("MW", Shape.PROFILE, low=0, doc="requirement per period")
+
     def __init__(self, product, mw, *, name=None):
-        self.product = as_product(product, owner="Requirement")
-        self.mw_input = mw
-        self.name = name or self.product.name
-        self.constraint = None
+        super().__init__(product=product, mw=mw, name=name)
+        if self.name is None:
+            self.name = self.product.name
 
-    @property
-    def owner(self):
-        return f"Requirement '{self.name}'"
-
-    def prepare(self, periods):
-        values = profile_values(self.mw_input, 1, periods, owner=self.owner, param="mw")
-        self.mw = values.reshape(-1)
-        check_nonnegative(self.mw, owner=self.owner, param="mw")
-
-    def build(self, devices):
+    def build(self, builds, periods):
         """The constraint ``sum of provisions >= mw``, one row per period."""
-        provided = [e for d in devices if (e := d.provision_mw(self.product)) is not None]
+        mw = self.parameter_values(1, periods).mw.reshape(-1)
+        provided = [
+            e for b in builds.values() if (e := b.device.provision_mw(b, self.product)) is not None
+        ]
         if not provided:
-            if self.mw.any():
+            if mw.any():
                 raise InputError(
                     f"{self.owner}: no device in the model provides '{self.product}' "
                     "(give a device offers={...} for it)"
                 )
-            self.provided, self.constraint = None, None
-            return []
-        self.provided = cp.Constant(0.0) + sum(provided[1:], provided[0])  # an expression
-        self.constraint = self.provided >= self.mw
-        return [self.constraint]
+            return SystemBuild([], {"mw": mw})
+        total = cp.Constant(0.0) + sum(provided[1:], provided[0])  # an expression
+        constraint = total >= mw
+        return SystemBuild([constraint], {"mw": mw, "provided": total, "constraint": constraint})
 
-    def results(self, dt_h):
-        """Requirement, provision and price per period (``dt_h``: hours per period, (T,))."""
-        provided = np.zeros_like(self.mw) if self.provided is None else self.provided.value
-        dual = 0.0 if self.constraint is None else self.constraint.dual_value
-        price = np.full_like(self.mw, np.nan) if dual is None else np.asarray(dual) / dt_h
+    def results(self, build, hours):
+        """Requirement, provision and price per period (``hours``: per period, (T,))."""
+        mw, e = build.expressions["mw"], build.expressions
+        provided = np.zeros_like(mw) if "provided" not in e else e["provided"].value
+        dual = 0.0 if "constraint" not in e else e["constraint"].dual_value
+        price = np.full_like(mw, np.nan) if dual is None else np.asarray(dual) / hours
         return {
-            "requirement_mw": self.mw,
+            "requirement_mw": mw,
             "provided_mw": np.asarray(provided, dtype=float),
-            "price_per_mwh": price * np.ones_like(self.mw),
+            "price_per_mwh": price * np.ones_like(mw),
         }
 
 
@@ -128,11 +138,11 @@ def flexible_ramp_requirements(net_load_mw, kappa, previous_net_load_mw=None):
     return Requirement(RAMP_UP, up), Requirement(RAMP_DOWN, down)
 
 
-def requirement_table(requirements, periods, dt_h):
+def requirement_table(requirements, builds, periods, hours):
     """``res_requirement``: columns (quantity, requirement name), one row per period."""
     frames = {}
     for req in (r for r in requirements if isinstance(r, Requirement)):
-        for quantity, values in req.results(dt_h).items():
+        for quantity, values in req.results(builds[req.name], hours).items():
             frames.setdefault(quantity, {})[req.name] = values
     if not frames:
         return None

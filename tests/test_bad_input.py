@@ -50,14 +50,20 @@ def test_nan_in_profile_names_the_period():
 
 
 def test_negative_capacity():
-    with pytest.raises(gf.InputError, match=r"Storage 'bess'.*'e_mwh' must be >= 0"):
+    with pytest.raises(
+        gf.InputError, match=r"Storage 'bess'.*'e_mwh' \(MWh\) must be >= 0, got -2.0"
+    ):
         _build(gf.Storage(bus=3, p_mw=1, e_mwh=-2, name="bess"))
-    with pytest.raises(gf.InputError, match=r"Renewable 'w'.*'capacity_mw' must be >= 0"):
+    with pytest.raises(
+        gf.InputError, match=r"Renewable 'w'.*'capacity_mw' \(MW\) must be >= 0, got -10.0"
+    ):
         _build(gf.Renewable(bus=3, profile=0.5, capacity_mw=-10, name="w"))
 
 
 def test_efficiency_above_one():
-    with pytest.raises(gf.InputError, match=r"Storage 'bess'.*'eta_charge' must lie in \(0, 1\]"):
+    with pytest.raises(
+        gf.InputError, match=r"Storage 'bess'.*'eta_charge' \(1\) must lie in \(0, 1\], got 1.2"
+    ):
         _build(gf.Storage(bus=3, p_mw=1, e_mwh=2, eta_charge=1.2, name="bess"))
 
 

@@ -241,7 +241,7 @@ def test_two_lots_of_135000_spaces_scale_and_stack():
     a = simulate_parking_lot(135_000, 16, seed=1)
     b = simulate_parking_lot(135_000, 16, seed=2)
     station = gf.EVParkingLot.from_profiles([57, 71], [a, b])
-    assert np.shape(station.profiles_in["ev_count"]) == (2, 16)
+    assert np.shape(station.ev_count) == (2, 16)
     np.testing.assert_allclose(a.scaled(0.5).capacity_mwh, 0.5 * a.capacity_mwh)
 
 
@@ -271,8 +271,8 @@ def test_bad_behaviour_is_refused(change, match):
 )
 def test_bad_station_input_is_refused_before_solving(options, match):
     model = gf.Model(one_bus(), periods=3, net_elements=False)
-    model.add(lot(**options))
-    with pytest.raises(gf.InputError, match=match):
+    with pytest.raises(gf.InputError, match=match):  # at construction, or at the latest at build
+        model.add(lot(**options))
         model.build()
 
 

@@ -30,9 +30,6 @@ def test_flexible_ramp_requirements_by_hand():
     # up = max(0, 1.1 NL_t - NL_{t-1}) = [0, 32, 0]
     # down = max(0, NL_{t-1} - 0.9 NL_t) = [20, 0, 39]
     up, down = gf.flexible_ramp_requirements([100, 120, 90], 0.1, previous_net_load_mw=110)
-    periods = np.arange(3)
-    up.prepare(periods)
-    down.prepare(periods)
     np.testing.assert_allclose(up.mw, [0, 32, 0], atol=1e-9)
     np.testing.assert_allclose(down.mw, [20, 0, 39], atol=1e-9)
     assert (up.product, down.product) == (P.RAMP_UP, P.RAMP_DOWN)
@@ -119,7 +116,5 @@ def test_paper_trends_hold(scenario, tmp_path):
 def test_flexible_ramp_band_for_a_negative_net_load():
     # NL = -100 each period (wind above load), kappa 0.1: the band is +-10 MW around it.
     up, down = gf.flexible_ramp_requirements([-100.0, -100.0], 0.1)
-    up.prepare(np.arange(2))
-    down.prepare(np.arange(2))
     np.testing.assert_allclose(up.mw, [10.0, 10.0])
     np.testing.assert_allclose(down.mw, [10.0, 10.0])

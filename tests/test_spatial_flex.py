@@ -55,18 +55,18 @@ def test_beta_and_eta_from_physical_inputs_by_hand():
     dc = gf.DataCenter.from_workload(
         [0, 1], workload=[100, 50], mw_per_workload=[0.2, 0.4], capacity=[150, 100], name="d"
     )
-    np.testing.assert_allclose(dc.inputs["baseline_mw"].ravel(), [20, 20])
-    np.testing.assert_allclose(dc.inputs["beta_down_mw"].ravel(), [20, 20])
-    np.testing.assert_allclose(dc.inputs["beta_up_mw"].ravel(), [10, 20])  # 0.2 x 50, 0.4 x 50
-    np.testing.assert_allclose(dc.eta_input, [1.5, 0.75])
+    np.testing.assert_allclose(dc.baseline_mw.ravel(), [20, 20])
+    np.testing.assert_allclose(dc.beta_down_mw.ravel(), [20, 20])
+    np.testing.assert_allclose(dc.beta_up_mw.ravel(), [10, 20])  # 0.2 x 50, 0.4 x 50
+    np.testing.assert_allclose(dc.eta, [1.5, 0.75])
     fcs = gf.FastChargingStation.from_traffic(
         [0, 1], vehicles_per_h=[40, 20], mwh_per_vehicle=0.05,
         capacity_vehicles_per_h=[60, 50], flexible_share=0.5, name="f",
     )  # fmt: skip
-    np.testing.assert_allclose(fcs.inputs["baseline_mw"].ravel(), [2.0, 1.0])
-    np.testing.assert_allclose(fcs.inputs["beta_down_mw"].ravel(), [1.0, 0.5])
-    np.testing.assert_allclose(fcs.inputs["beta_up_mw"].ravel(), [1.0, 1.5])
-    np.testing.assert_allclose(fcs.eta_input, [1.0, 1.0])
+    np.testing.assert_allclose(fcs.baseline_mw.ravel(), [2.0, 1.0])
+    np.testing.assert_allclose(fcs.beta_down_mw.ravel(), [1.0, 0.5])
+    np.testing.assert_allclose(fcs.beta_up_mw.ravel(), [1.0, 1.5])
+    np.testing.assert_allclose(fcs.eta, [1.0, 1.0])
 
 
 def test_workload_profiles_broadcast_per_member():
@@ -74,7 +74,7 @@ def test_workload_profiles_broadcast_per_member():
     dc = gf.DataCenter.from_workload(
         [0, 1], workload=[[10, 20], [5, 10]], mw_per_workload=[1.0, 0.2], capacity=30, name="d"
     )
-    np.testing.assert_allclose(dc.inputs["baseline_mw"], [[10, 20], [1, 2]])
+    np.testing.assert_allclose(dc.baseline_mw, [[10, 20], [1, 2]])
     with pytest.raises(gf.InputError, match="one value per member"):
         gf.DataCenter.from_workload([0, 1], [10, 20], [1.0, 0.2, 0.3], 30)
 
@@ -126,7 +126,7 @@ def test_aggregate_equals_the_sets_when_each_zone_holds_one_member():
     result = aggregated.solve()
     assert result.objective == pytest.approx(exact.objective, abs=1e-6)
     vpp = aggregated.device("vpp")
-    taus, mismatch = vpp.disaggregate()
+    taus, mismatch = vpp.disaggregate(aggregated.build_of(vpp))
     np.testing.assert_allclose(mismatch, 0.0, atol=1e-7)
     np.testing.assert_allclose(taus[0][:, 0], [-30, 0, 30], atol=1e-6)
 
@@ -150,14 +150,13 @@ def test_aggregate_is_a_relaxation_when_eta_differs_and_the_gap_is_reported():
     assert relaxed.objective < exact.objective - 1.0  # the relaxation's gap, reported
     # Disaggregated as closely as possible: 100 MW off bus 2 (6.7 short), and 40 + 30 MW onto
     # buses 0-1 (set b's 60 MW stand for 30 MW there; 10 short of the promised 80).
-    _, mismatch = model.device("vpp").disaggregate()
+    _, mismatch = model.device("vpp").disaggregate(model.build_of("vpp"))
     assert mismatch[0] == pytest.approx((80 / 0.75 - 100.0) + 10.0, abs=1e-5)
 
 
 def test_two_sets_on_the_same_zones_sum_their_bounds():
     model = model_with([gf.AggregatedFlex(sets=[dc_set(name="a"), dc_set(name="b")], name="vpp")])
-    model.build()
-    vpp = model.device("vpp")
+    vpp = model.build_of("vpp").values  # the zones live in the model's build
     assert vpp.zones == [0, 1, 2, OUTSIDE]
     np.testing.assert_allclose(vpp.hi[:3, 0], [0, 0, 120])
     np.testing.assert_allclose(vpp.lo[:3, 0], [-120, -120, 0])
@@ -185,21 +184,19 @@ def test_a_set_inside_one_zone_adds_nothing_to_the_outer_scope():
     model = gf.Model(distribution_pair(), periods=1)
     vpp = model.add(gf.AggregatedFlex(sets=[dc, fcs], inside={"D": 1}, name="vpp"), network="T")
     model.add(gf.Generator(0, 100.0, cost_per_mwh=1.0, name="g"), network="T")
-    model.build()
-    assert vpp.zones == [0, 2, OUTSIDE]  # no zone 1: the stations contribute nothing
-    assert [m.set_index for m in vpp.members] == [0, 0]
+    zones = model.build_of(vpp).values
+    assert zones.zones == [0, 2, OUTSIDE]  # no zone 1: the stations contribute nothing
+    assert [m.set_index for m in zones.members] == [0, 0]
     inner = gf.AggregatedFlex(sets=[dc, fcs], name="inner")
     model.add(inner, network="D")
-    model.build()
-    assert inner.zones == [1, 2, OUTSIDE]  # seen from the feeder, the stations matter
+    assert model.build_of(inner).values.zones == [1, 2, OUTSIDE]  # from the feeder, they matter
 
 
 def test_bad_input_is_refused():
     with pytest.raises(gf.InputError, match="at least two members"):
         gf.DataCenter([1], 10.0, 5.0, 5.0, name="lonely")
-    model = model_with([gf.DataCenter([0, 1], 10.0, 5.0, 5.0, eta=[1.0, 0.0], name="bad")])
-    with pytest.raises(gf.InputError, match="'eta' must be positive"):
-        model.build()
+    with pytest.raises(gf.InputError, match=r"DataCenter 'bad'.*'eta' \(1\) must be > 0, got 0.0"):
+        gf.DataCenter([0, 1], 10.0, 5.0, 5.0, eta=[1.0, 0.0], name="bad")
     model = model_with([gf.DataCenter([0, 7], 10.0, 5.0, 5.0, name="far")])
     with pytest.raises(gf.InputError, match=r"DataCenter 'far'.*7"):
         model.build()
@@ -232,4 +229,5 @@ def test_aggregation_link_makes_both_scopes_agree_eq21():
     assert result.by_network["D"]["res_load"]["shed_mw"].to_numpy().max() < 1e-7
     np.testing.assert_allclose(t_tau["1"], d_tau["1"], atol=1e-7)  # eq. 21 with eta = 1
     np.testing.assert_allclose(d_tau["outside"], t_tau["0"] + t_tau["2"], atol=1e-7)
-    assert outer.zones == [0, 1, 2, OUTSIDE] and inner.zones == [1, OUTSIDE]
+    assert model.build_of(outer).values.zones == [0, 1, 2, OUTSIDE]
+    assert model.build_of(inner).values.zones == [1, OUTSIDE]

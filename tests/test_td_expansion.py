@@ -58,13 +58,13 @@ def test_beta_and_eta_of_the_study_from_physical_inputs(study):
     scenario, module = study
     system = module.System(scenario)
     dc = system.dc_set()
-    np.testing.assert_allclose(dc.inputs["baseline_mw"], 91.25)
-    np.testing.assert_allclose(dc.inputs["beta_up_mw"], 0.3 * 91.25)
-    np.testing.assert_allclose(dc.eta_input, [1.0, 0.5 / 0.45, 0.5 / 0.55])
+    np.testing.assert_allclose(dc.baseline_mw, 91.25)
+    np.testing.assert_allclose(dc.beta_up_mw, 0.3 * 91.25)
+    np.testing.assert_allclose(dc.eta, [1.0, 0.5 / 0.45, 0.5 / 0.55])
     fcs = system.fcs_set()
     base = np.array([1.9, 1.55, 1.55])
-    np.testing.assert_allclose(fcs.inputs["beta_down_mw"].ravel(), 0.5 * base)
-    np.testing.assert_allclose(fcs.inputs["beta_up_mw"].ravel(), 0.4 * base)
+    np.testing.assert_allclose(fcs.beta_down_mw.ravel(), 0.5 * base)
+    np.testing.assert_allclose(fcs.beta_up_mw.ravel(), 0.4 * base)
 
 
 @pytest.mark.slow
@@ -93,5 +93,5 @@ def test_transmission_aggregate_with_every_member_in_the_feeder():
     model.add(gf.Boundary("T", 1, "D", 0, name="pcc"))
     dc = gf.DataCenter([1, 2], 1.0, 0.5, 0.5, networks=["D", "D"], eta=[1.0, 0.5], name="dc")
     outer = model.add(gf.AggregatedFlex(sets=[dc], inside={"D": 1}, name="vpp_T"), network="T")
-    model.build()
-    assert len(outer.terminal_buses) == 0 and outer.zones == [1, "outside"]
+    built = model.build_of(outer)
+    assert len(built.terminal_buses) == 0 and built.values.zones == [1, "outside"]

@@ -1,19 +1,24 @@
-"""Device: the base class every device derives from.
+"""Device: the base class every device derives from, and the build a model keeps of it.
 
-A device holds ``n`` units of one kind (vectorised, like a pandapower table). Its life in a
-model has three steps, called by :class:`~gridflex.model.Model`:
+A device holds ``n`` units of one kind (vectorised, like a pandapower table) and its declared
+parameters (:mod:`gridflex.parameters`); it holds nothing of any model. Its life in a model:
 
-1. :meth:`Device.prepare` checks and normalises every parameter against the model's grid and
-   periods, raising :class:`~gridflex.errors.InputError` before anything is built;
-2. :meth:`Device.build` creates the variables (shape ``(n, T)``, states ``(n, T + 1)``) once and
-   returns the constraints;
-3. :meth:`Device.results` returns named result arrays, converted to DataFrames by the model.
+1. :meth:`Device.check` normalises every parameter against the model's grid and periods and
+   runs the device's own cross-checks (:meth:`Device.derive`), raising
+   :class:`~gridflex.errors.InputError` before anything is built;
+2. :meth:`Device.build` returns a :class:`DeviceBuild`: the variables (by role), constraints,
+   injections per terminal and cost terms it created. The model keeps the build, so the same
+   device object can sit in several models (a sweep, Shapley coalitions);
+3. :meth:`Device.results` reads the solved build into named arrays, turned into DataFrames by
+   the model.
 
-The network sees a device only through :meth:`Device.injection_mw` (one row per terminal,
-producing positive) and :attr:`Device.terminal_buses`; a device never reaches into the
-formulation. See :mod:`gridflex.conventions` for the sign convention of reported results.
+Subclasses implement :meth:`Device.formulate` (variables and constraints on a build),
+:meth:`Device.injection_mw`, :meth:`Device.cost_terms` and :meth:`Device.results`, each taking
+the build. The network sees a device only through the build's injections and terminals; a
+device never reaches into the formulation. See :mod:`gridflex.conventions` for signs.
 """
 
+import enum
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -23,6 +28,7 @@ import pandas as pd
 
 from gridflex.conventions import CONSUMER
 from gridflex.errors import InputError
+from gridflex.parameters import Buses, Declared
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,7 @@ class BuildContext:
     reactive: bool = False  # the device's network (or one of them) models reactive power
     grids: dict = field(default_factory=dict)  # every network's Grid by name
     weights_h: np.ndarray | None = None  # hours each period stands for in the objective
+    network: str = "net"  # the network the device was added to
 
     @property
     def T(self):
@@ -53,12 +60,84 @@ class BuildContext:
         return per_period @ self.cost_hours
 
 
-class Device:
+class Role(enum.Enum):
+    """What a decision variable stands for: how a study may fix, relax or split it."""
+
+    OPERATION = "operation"  # per period: power, energy, products
+    COMMITMENT = "commitment"  # binaries per period: on/off, modes
+    INVESTMENT = "investment"  # build decisions, shared by all periods
+
+
+@dataclass(eq=False)
+class DeviceBuild:
+    """What one device created in one model.
+
+    Attributes
+    ----------
+    device : Device
+    ctx : BuildContext
+    values : types.SimpleNamespace
+        The checked, normalised parameters this build used.
+    variables : dict
+        ``{key: cvxpy.Variable}``; named ``"<device>_<key>"`` in the problem.
+    roles : dict
+        ``{key: Role}`` of each variable.
+    expressions : dict
+        Other named expressions (offered products, cost epigraphs, ramp parts).
+    constraints : list
+    p_mw, q_mvar : expression (n_terminals, T) or None
+        Injections into the network per terminal (producing positive).
+    costs : dict
+        ``{component: scalar expression}``.
+    terminal_buses, terminal_networks, unit_labels : list
+        Where the terminals connect, and the labels of the units in result tables.
+    """
+
+    device: object
+    ctx: BuildContext
+    values: object
+    variables: dict = field(default_factory=dict)
+    roles: dict = field(default_factory=dict)
+    expressions: dict = field(default_factory=dict)
+    constraints: list = field(default_factory=list)
+    p_mw: object = None
+    q_mvar: object = None
+    costs: dict = field(default_factory=dict)
+    terminal_buses: np.ndarray = None
+    terminal_networks: list = None
+    unit_labels: list = None
+
+    def variable(self, key, shape, role=Role.OPERATION, **attributes):
+        """Create, keep and return a variable ``<device>_<key>`` (``nonneg``, ``boolean``...)."""
+        var = cp.Variable(shape, name=f"{self.device.name}_{key}", **attributes)
+        self.variables[key], self.roles[key] = var, role
+        return var
+
+    def __getitem__(self, key):
+        if key in self.variables:
+            return self.variables[key]
+        return self.expressions[key]
+
+    def get(self, key, default=None):
+        return self.variables.get(key, self.expressions.get(key, default))
+
+    def value(self, key):
+        """The solved value of a variable or expression as a float array."""
+        item = self[key]
+        return np.asarray(getattr(item, "value", item), dtype=float)
+
+    def decisions(self, role):
+        """``{key: variable}`` of one :class:`Role`."""
+        return {k: v for k, v in self.variables.items() if self.roles[k] is role}
+
+
+class Device(Declared):
     """Base class of all devices.
 
     Subclasses set :attr:`sign` (``PRODUCER`` or ``CONSUMER``), :attr:`result_table` (the
-    pandapower-like result table their units appear in) and implement :meth:`prepare`,
-    :meth:`build`, :meth:`injection_mw`, :meth:`cost_terms` and :meth:`results`.
+    pandapower-like result table their units appear in), declare their parameters
+    (:mod:`gridflex.parameters`) and implement :meth:`formulate`, :meth:`injection_mw`,
+    :meth:`cost_terms` and :meth:`results`.
 
     Parameters
     ----------
@@ -75,22 +154,19 @@ class Device:
     net_table = None  # the pandapower table whose rows the units are (net elements only)
     ac_power_factor = 1.0  # for AC validation of models without reactive power (q = 0)
     registry: ClassVar[dict] = {}
+    _attributes = frozenset({"name", "network", "net_table", "result_table"})
+
+    bus = Buses()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         Device.registry[cls.__name__] = cls
 
-    def __init__(self, bus, *, name=None, unit_labels=None):
-        self.bus = np.atleast_1d(np.asarray(bus))
-        if self.bus.ndim != 1 or len(self.bus) == 0:
-            raise InputError(
-                f"{type(self).__name__} {name or ''}: 'bus' must be one bus index "
-                f"or a non-empty list of them, got {bus!r}"
-            )
+    def __init__(self, *, name=None, unit_labels=None, network=None, **params):
         self.name = name
-        self.network = None  # set by Model.add
-        self._unit_labels = None if unit_labels is None else list(unit_labels)
-        self._built = False
+        self.network = network  # a fixed network (Boundary); otherwise the model places it
+        self.unit_labels = unit_labels
+        self._assign(params)
 
     # --- identity -------------------------------------------------------------------------
     @property
@@ -99,72 +175,108 @@ class Device:
         return len(self.bus)
 
     @property
-    def owner(self):
-        """How error messages name this device."""
-        return f"{type(self).__name__} '{self.name}'"
-
-    @property
     def unit_labels(self):
         if self._unit_labels is not None:
             return self._unit_labels
         return [self.name] if self.n == 1 else [f"{self.name}_{i}" for i in range(self.n)]
 
-    @property
-    def terminal_buses(self):
-        """pandapower bus index of each row of :meth:`injection_mw` (one per unit by default)."""
-        return self.bus
+    @unit_labels.setter
+    def unit_labels(self, labels):
+        self._unit_labels = None if labels is None else list(labels)
 
-    @property
-    def terminal_networks(self):
-        """Network name of each terminal (all the device's own network by default)."""
-        return [self.network] * len(self.terminal_buses)
+    def terminals(self, network, values):
+        """``(networks, buses)`` of each row of :meth:`injection_mw` (one per unit by default)."""
+        return [network] * self.n, np.asarray(self.bus)
+
+    def networks_touched(self, network):
+        """Names of the networks the device's terminals are in, when added to ``network``
+        (the first one's grid is the build context's ``grid``)."""
+        return [network]
 
     # --- lifecycle --------------------------------------------------------------------------
-    def prepare(self, ctx):
-        """Check the device's buses and parameters; called before anything is built."""
-        ctx.grid.bus_positions(self.terminal_buses, owner=self.owner)
+    def check(self, ctx):
+        """All parameters normalised and checked against ``ctx``: a namespace of values."""
+        values = self.parameter_values(self.n, ctx.periods)
         if self._unit_labels is not None and len(self._unit_labels) != self.n:
             raise InputError(
                 f"{self.owner}: {len(self._unit_labels)} unit labels for {self.n} units"
             )
+        networks, buses = self.terminals(ctx.network, values)
+        for net_name, bus in zip(networks, buses, strict=True):
+            if ctx.grids and net_name not in ctx.grids:
+                raise InputError(
+                    f"{self.owner}: network '{net_name}' is not in the model "
+                    f"(networks: {sorted(ctx.grids)})"
+                )
+            grid = ctx.grids.get(net_name, ctx.grid)
+            several = len(ctx.grids) > 1
+            grid.bus_positions([bus], owner=f"{self.owner} ({net_name})" if several else self.owner)
+        self.derive(values, ctx)
+        return values
 
-    def build(self, ctx):
-        """Create variables and return the list of constraints."""
+    def derive(self, values, ctx):
+        """Device-specific cross-checks and derived values, added to ``values`` in place."""
+
+    def build(self, ctx, values=None):
+        """Create everything this device adds to a model: a :class:`DeviceBuild`."""
+        values = self.check(ctx) if values is None else values
+        networks, buses = self.terminals(ctx.network, values)
+        b = DeviceBuild(self, ctx, values, terminal_buses=np.asarray(buses),
+                        terminal_networks=list(networks),
+                        unit_labels=self.labels(values))  # fmt: skip
+        b.constraints = list(self.formulate(b))
+        b.p_mw, b.q_mvar = self.injection_mw(b), self.injection_mvar(b)
+        b.costs = self.cost_terms(b)
+        return b
+
+    def labels(self, values):
+        """Labels of the result rows (units) of a build."""
+        return self.unit_labels
+
+    def formulate(self, b):
+        """Create variables on the build ``b`` and return the list of constraints."""
         raise NotImplementedError
 
-    def injection_mw(self):
+    def injection_mw(self, b):
         """Active power into the network, expression (n_terminals, T), producing positive."""
         raise NotImplementedError
 
-    def injection_mvar(self):
+    def injection_mvar(self, b):
         """Reactive power into the network (n_terminals, T), or None for none (the default)."""
         return None
 
-    def cost_terms(self, ctx):
+    def cost_terms(self, b):
         """Cost components: dict name -> scalar cvxpy expression (in the inputs' currency)."""
         return {}
 
-    def results(self, ctx):
+    def results(self, b):
         """Named result arrays, each (n, T); keys carry units (``p_mw``, ``e_mwh``, ...)."""
         raise NotImplementedError
 
-    def provision_mw(self, product):
+    def provision_mw(self, b, product):
         """What the device provides of a reserve/ramp ``product`` in total, (T,), or None.
 
-        By default the device's offered product (``self.offers``, a
-        :class:`~gridflex.products.Offers`), if it has one; devices with a last-resort
-        contribution (shed load, spilled wind) add it in their own module.
+        By default the device's offered product (see :mod:`gridflex.products`), if it has
+        one; devices with a last-resort contribution (shed load, spilled wind) add it in their
+        own module.
         """
-        offers = getattr(self, "offers", None)
-        return None if not offers else offers.total_mw(product)
+        from gridflex.products import offered_total_mw
 
-    def result_frames(self, ctx):
-        """:meth:`results` as DataFrames indexed by period, one column per unit."""
-        cols = pd.Index(self.unit_labels, name="element")
+        return offered_total_mw(b, product)
+
+    def result_frames(self, b):
+        """:meth:`results` of a solved build as DataFrames by period, one column per unit."""
+        cols = pd.Index(b.unit_labels, name="element")
         return {
-            k: pd.DataFrame(np.asarray(v, dtype=float).T, index=ctx.periods, columns=cols)
-            for k, v in self.results(ctx).items()
+            k: pd.DataFrame(np.asarray(v, dtype=float).T, index=b.ctx.periods, columns=cols)
+            for k, v in self.results(b).items()
         }
 
     def __repr__(self):
         return f"{type(self).__name__}(name={self.name!r}, n={self.n}, bus={self.bus.tolist()})"
+
+
+def declared(local_vars):
+    """A constructor's ``locals()`` without ``self`` and ``__class__``: pass them on as
+    ``super().__init__(**declared(locals()))``."""
+    return {k: v for k, v in local_vars.items() if k not in ("self", "__class__")}

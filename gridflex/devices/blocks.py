@@ -12,6 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from gridflex.errors import InputError
+from gridflex.parameters import Custom
 
 
 def storage_dynamics(energy, inflow, retention=1.0):
@@ -124,3 +125,33 @@ def _pwl_lines(segments, owner):
         slopes[i] = np.r_[segs[:, 2], np.repeat(segs[-1, 2], K - len(segs))]
         intercepts[i] = np.r_[b, np.repeat(b[-1], K - len(segs))]
     return slopes, intercepts
+
+
+class Segments(Custom):
+    """Declaration of piecewise-linear costs: per unit, a list of ``(p_from_mw, p_to_mw,
+    cost_per_mwh)`` segments (pandapower's ``pwl_cost`` points)."""
+
+    def __init__(self, doc="per unit, (p_from_mw, p_to_mw, cost_per_mwh) segments"):
+        super().__init__("segments", _screen_segments, _normalize_segments, optional=True, doc=doc)
+
+
+def _screen_segments(value, owner, param):
+    try:
+        units = [np.asarray(segs, dtype=float) for segs in value]
+    except (TypeError, ValueError):
+        raise param.error(owner, "must be a list of segment lists per unit", value) from None
+    for i, segs in enumerate(units):
+        if segs.ndim != 2 or segs.shape[1] != 3 or not len(segs) or not np.isfinite(segs).all():
+            raise param.error(
+                owner, "must list finite (p_from_mw, p_to_mw, cost_per_mwh) triples", value,
+                f"unit {i}",
+            )  # fmt: skip
+    return [segs.tolist() for segs in units]
+
+
+def _normalize_segments(value, owner, param, n, periods):
+    if len(value) != n:
+        raise InputError(
+            f"{owner}: 'pwl_cost' needs one segment list per unit ({n}), got {len(value)}"
+        )
+    return value

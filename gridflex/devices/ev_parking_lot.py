@@ -4,17 +4,19 @@ import cvxpy as cp
 import numpy as np
 
 from gridflex.conventions import CONSUMER
-from gridflex.devices.base import Device
+from gridflex.devices.base import Device, Role, declared
 from gridflex.devices.blocks import storage_dynamics
 from gridflex.errors import InputError
-from gridflex.products import Offers
-from gridflex.profiles import (
-    as_column,
-    check_fraction,
-    check_nonnegative,
-    unit_or_profile,
-    unit_values,
+from gridflex.parameters import Flag, Number, Shape
+from gridflex.products import (
+    Offers,
+    build_offers,
+    down_mw,
+    offer_cost_terms,
+    offer_results,
+    up_mw,
 )
+from gridflex.profiles import as_column
 
 PROFILE_PARAMETERS = (
     "ev_count",
@@ -94,6 +96,25 @@ class EVParkingLot(Device):
     sign = CONSUMER
     result_table = "res_ev_parking_lot"
 
+    ev_count = Number("EVs", Shape.PROFILE, low=0, doc="N: EVs parked")
+    capacity_mwh = Number("MWh", Shape.PROFILE, low=0, doc="Cap: battery capacity of those EVs")
+    arrival_energy_mwh = Number("MWh", Shape.PROFILE, low=0, doc="E^arv: energy arriving")
+    departure_energy_mwh = Number("MWh", Shape.PROFILE, low=0, doc="E^dep: energy departing")
+    contract_energy_mwh = Number(
+        "MWh", Shape.PROFILE, low=0, optional=True, doc="E^Sc (None: arrived minus departed)"
+    )
+    charge_rate_mw = Number("MW", low=0, doc="gamma^ch: power per EV")
+    discharge_rate_mw = Number("MW", low=0, doc="gamma^dis: power per EV")
+    eta_charge = Number("1", low=0, high=1, low_open=True, doc="charging efficiency")
+    eta_discharge = Number("1", low=0, high=1, low_open=True, doc="discharging efficiency")
+    contract_share = Number("1", low=0, high=1, doc="psi: share of E^Sc available to V2G")
+    soc_min = Number("1", low=0, high=1, doc="lowest aggregate SOC")
+    soc_max = Number("1", low=0, high=1, doc="highest aggregate SOC")
+    discharge_cost_per_mwh = Number("$/MWh", low=0, doc="offered cost of V2G energy")
+    offers = Offers()
+    e_initial_mwh = Number("MWh", low=0, doc="energy of the EVs parked before the first period")
+    exclusive_modes = Flag(doc="binaries for eq. 3 (False: LP relaxation)")
+
     def __init__(
         self, bus, ev_count, capacity_mwh, arrival_energy_mwh, departure_energy_mwh, *,
         contract_energy_mwh=None, charge_rate_mw=0.022, discharge_rate_mw=0.022,
@@ -101,27 +122,7 @@ class EVParkingLot(Device):
         discharge_cost_per_mwh=0.0, offers=None, e_initial_mwh=0.0, exclusive_modes=True,
         name=None, unit_labels=None,
     ):  # fmt: skip
-        super().__init__(bus, name=name, unit_labels=unit_labels)
-        self.profiles_in = dict(
-            ev_count=ev_count,
-            capacity_mwh=capacity_mwh,
-            arrival_energy_mwh=arrival_energy_mwh,
-            departure_energy_mwh=departure_energy_mwh,
-            contract_energy_mwh=contract_energy_mwh,
-        )
-        self.params = dict(
-            charge_rate_mw=charge_rate_mw,
-            discharge_rate_mw=discharge_rate_mw,
-            eta_charge=eta_charge,
-            eta_discharge=eta_discharge,
-            contract_share=contract_share,
-            soc_min=soc_min,
-            soc_max=soc_max,
-            discharge_cost_per_mwh=discharge_cost_per_mwh,
-            e_initial_mwh=e_initial_mwh,
-        )
-        self.offers = Offers(offers)
-        self.exclusive_modes = bool(exclusive_modes)
+        super().__init__(**declared(locals()))
 
     @classmethod
     def from_profiles(cls, bus, profiles, **options):
@@ -131,93 +132,76 @@ class EVParkingLot(Device):
         return cls(bus, **arrays, **options)
 
     # --- checks ---------------------------------------------------------------------------
-    def prepare(self, ctx):
-        super().prepare(ctx)
-        o, n = self.owner, self.n
-        v = {k: unit_values(x, n, owner=o, param=k) for k, x in self.params.items()}
-        for k in ("charge_rate_mw", "discharge_rate_mw", "discharge_cost_per_mwh"):
-            check_nonnegative(v[k], owner=o, param=k)
-        for k in ("eta_charge", "eta_discharge"):
-            check_fraction(v[k], owner=o, param=k, allow_zero=False)
-        for k in ("contract_share", "soc_min", "soc_max"):
-            check_fraction(v[k], owner=o, param=k)
-        if (v["soc_min"] > v["soc_max"]).any():
-            raise InputError(f"{o}: soc_min must not exceed soc_max")
-        self.v = v
-        self.prof = self._profiles(ctx)
-        self.offers.prepare(n, ctx.periods, o)
-
-    def _profiles(self, ctx):
-        o, n, raw = self.owner, self.n, dict(self.profiles_in)
-        if raw["contract_energy_mwh"] is None:
-            raw.pop("contract_energy_mwh")
-        prof = {k: unit_or_profile(x, n, ctx.periods, owner=o, param=k) for k, x in raw.items()}
-        for k, values in prof.items():
-            check_nonnegative(values, owner=o, param=k)
-        if "contract_energy_mwh" not in prof:
-            net = np.cumsum(prof["arrival_energy_mwh"] - prof["departure_energy_mwh"], axis=1)
-            prof["contract_energy_mwh"] = np.maximum(net, 0.0) + self.v["e_initial_mwh"][:, None]
-        return prof
+    def derive(self, v, ctx):
+        if (v.soc_min > v.soc_max).any():
+            raise InputError(f"{self.owner}: soc_min must not exceed soc_max")
+        v.offers = v.offers or {}
+        if v.contract_energy_mwh is None:
+            net = np.cumsum(v.arrival_energy_mwh - v.departure_energy_mwh, axis=1)
+            v.contract_energy_mwh = np.maximum(net, 0.0) + v.e_initial_mwh[:, None]
 
     # --- model ----------------------------------------------------------------------------
-    def build(self, ctx):
-        n, T, v, prof = self.n, ctx.T, self.v, self.prof
-        self.p_ch = cp.Variable((n, T), nonneg=True, name=f"{self.name}_p_charge_mw")
-        self.p_dis = cp.Variable((n, T), nonneg=True, name=f"{self.name}_p_discharge_mw")
-        self.e = cp.Variable((n, T + 1), name=f"{self.name}_e_mwh")
-        self.offers.build(self.name, n, T)
-        out, into = self.p_dis + self.offers.up_mw(), self.p_ch + self.offers.down_mw()
-        charged = cp.multiply(as_column(v["eta_charge"]), self.p_ch)
-        absorbed = ctx.dt_h * cp.multiply(as_column(v["eta_charge"]), self.offers.down_mw())
-        discharged = cp.multiply(as_column(1 / v["eta_discharge"]), out)
-        exogenous = prof["arrival_energy_mwh"] - prof["departure_energy_mwh"]
-        inflow = exogenous + ctx.dt_h * (charged - discharged)
-        room = cp.multiply(as_column(v["soc_max"]), prof["capacity_mwh"])
+    def formulate(self, b):
+        n, T, v, dt = self.n, b.ctx.T, b.values, b.ctx.dt_h
+        p_ch = b.variable("p_charge_mw", (n, T), nonneg=True)
+        p_dis = b.variable("p_discharge_mw", (n, T), nonneg=True)
+        e = b.variable("e_mwh", (n, T + 1))
+        build_offers(b, v.offers)
+        out, into = p_dis + up_mw(b), p_ch + down_mw(b)
+        charged = cp.multiply(as_column(v.eta_charge), p_ch)
+        absorbed = dt * cp.multiply(as_column(v.eta_charge), down_mw(b))
+        discharged = cp.multiply(as_column(1 / v.eta_discharge), out)
+        exogenous = v.arrival_energy_mwh - v.departure_energy_mwh
+        inflow = exogenous + dt * (charged - discharged)
+        room = cp.multiply(as_column(v.soc_max), v.capacity_mwh)
         cons = [
-            storage_dynamics(self.e, inflow),  # (4')
-            self.e[:, 0] == v["e_initial_mwh"],
-            self.e[:, 1:] >= cp.multiply(as_column(v["soc_min"]), prof["capacity_mwh"]),  # (8)
-            self.e[:, 1:] + absorbed <= room,  # (8) and (4'')
-            out <= cp.multiply(as_column(v["contract_share"]), prof["contract_energy_mwh"]),  # (5)
+            storage_dynamics(e, inflow),  # (4')
+            e[:, 0] == v.e_initial_mwh,
+            e[:, 1:] >= cp.multiply(as_column(v.soc_min), v.capacity_mwh),  # (8)
+            e[:, 1:] + absorbed <= room,  # (8) and (4'')
+            out <= cp.multiply(as_column(v.contract_share), v.contract_energy_mwh),  # (5)
         ]
-        return cons + self._mode_limits(out, into)
+        return cons + self._mode_limits(b, out, into)
 
-    def _mode_limits(self, out, into):
+    def _mode_limits(self, b, out, into):
         """Eqs. 1-3: power per EV times the EVs parked, one mode per period."""
-        dis_max = as_column(self.v["discharge_rate_mw"]) * self.prof["ev_count"]
-        ch_max = as_column(self.v["charge_rate_mw"]) * self.prof["ev_count"]
-        if not self.exclusive_modes:
-            self.u_ch = None
+        v = b.values
+        dis_max = as_column(v.discharge_rate_mw) * v.ev_count
+        ch_max = as_column(v.charge_rate_mw) * v.ev_count
+        if not v.exclusive_modes:
             return [out <= dis_max, into <= ch_max]
-        shape = self.p_ch.shape
-        self.u_ch = cp.Variable(shape, boolean=True, name=f"{self.name}_g2v")
-        self.u_dis = cp.Variable(shape, boolean=True, name=f"{self.name}_v2g")
+        shape = (self.n, b.ctx.T)
+        u_ch = b.variable("g2v", shape, Role.COMMITMENT, boolean=True)
+        u_dis = b.variable("v2g", shape, Role.COMMITMENT, boolean=True)
         return [
-            out <= cp.multiply(dis_max, self.u_dis),
-            into <= cp.multiply(ch_max, self.u_ch),
-            self.u_ch + self.u_dis <= 1,
+            out <= cp.multiply(dis_max, u_dis),
+            into <= cp.multiply(ch_max, u_ch),
+            u_ch + u_dis <= 1,
         ]
 
-    def injection_mw(self):
-        return self.p_dis - self.p_ch
+    def injection_mw(self, b):
+        return b["p_discharge_mw"] - b["p_charge_mw"]
 
-    def cost_terms(self, ctx):
-        terms = self.offers.cost_terms(ctx)
-        if self.v["discharge_cost_per_mwh"].any():
-            terms["v2g_energy"] = ctx.weighted_sum(self.v["discharge_cost_per_mwh"] @ self.p_dis)
+    def cost_terms(self, b):
+        v = b.values
+        terms = offer_cost_terms(b, v.offers)
+        if v.discharge_cost_per_mwh.any():
+            terms["v2g_energy"] = b.ctx.weighted_sum(v.discharge_cost_per_mwh @ b["p_discharge_mw"])
         return terms
 
-    def results(self, ctx):
-        e_end, cap = self.e.value[:, 1:], self.prof["capacity_mwh"]
+    def results(self, b):
+        v = b.values
+        e_end, cap = b.value("e_mwh")[:, 1:], v.capacity_mwh
         soc = np.divide(100.0 * e_end, cap, out=np.full(cap.shape, np.nan), where=cap > 0)
+        p_ch, p_dis = b.value("p_charge_mw"), b.value("p_discharge_mw")
         out = {
-            "p_mw": self.p_ch.value - self.p_dis.value,
-            "p_charge_mw": self.p_ch.value,
-            "p_discharge_mw": self.p_dis.value,
+            "p_mw": p_ch - p_dis,
+            "p_charge_mw": p_ch,
+            "p_discharge_mw": p_dis,
             "e_mwh": e_end,
             "soc_percent": soc,
-            "ev_count": self.prof["ev_count"],
+            "ev_count": v.ev_count,
             "capacity_mwh": cap,
-            "contract_energy_mwh": self.prof["contract_energy_mwh"],
+            "contract_energy_mwh": v.contract_energy_mwh,
         }
-        return out | self.offers.results()
+        return out | offer_results(b)

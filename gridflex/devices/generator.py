@@ -6,17 +6,19 @@ import cvxpy as cp
 import numpy as np
 
 from gridflex.conventions import PRODUCER
-from gridflex.devices.base import Device
-from gridflex.devices.blocks import convex_pwl_epigraph, ramp_limits, window_sum_matrix
+from gridflex.devices.base import Device, Role, declared
+from gridflex.devices.blocks import Segments, convex_pwl_epigraph, ramp_limits, window_sum_matrix
 from gridflex.errors import InputError
-from gridflex.products import Offers
-from gridflex.profiles import (
-    check_nonnegative,
-    check_order,
-    require,
-    unit_or_profile,
-    unit_values,
+from gridflex.parameters import Flag, Number, Shape
+from gridflex.products import (
+    Offers,
+    build_offers,
+    down_mw,
+    offer_cost_terms,
+    offer_results,
+    up_mw,
 )
+from gridflex.profiles import check_order, require
 
 
 class Generator(Device):
@@ -91,259 +93,185 @@ class Generator(Device):
     sign = PRODUCER
     result_table = "res_gen"
 
+    p_max_mw = Number("MW", Shape.PROFILE, allow_inf=math.inf, doc="highest output")
+    p_min_mw = Number("MW", Shape.PROFILE, allow_inf=-math.inf, doc="lowest output (< 0: absorbs)")
+    cost_per_mwh = Number("$/MWh", doc="linear cost c1")
+    cost_per_mw2h = Number("$/MW²h", low=0, doc="quadratic cost c2")
+    cost_per_h = Number("$/h", doc="fixed cost per hour while on")
+    pwl_cost = Segments()
+    ramp_up_mw_per_h = Number("MW/h", low=0, allow_inf=math.inf, doc="ramp-up limit")
+    ramp_down_mw_per_h = Number("MW/h", low=0, allow_inf=math.inf, doc="ramp-down limit")
+    p_initial_mw = Number("MW", optional=True, doc="output before the horizon")
+    commitment = Flag(doc="unit-commitment binaries")
+    min_up_h = Number("h", low=0, doc="minimum up time")
+    min_down_h = Number("h", low=0, doc="minimum down time")
+    startup_cost = Number("$", low=0, doc="cost per start")
+    initial_on = Flag(Shape.UNIT, doc="committed before the horizon")
+    q_min_mvar = Number("Mvar", Shape.PROFILE, allow_inf=-math.inf, doc="lowest reactive output")
+    q_max_mvar = Number("Mvar", Shape.PROFILE, allow_inf=math.inf, doc="highest reactive output")
+    offers = Offers()
+    investment_cost = Number("$", low=0, optional=True, doc="makes the units candidates")
+
     def __init__(
-        self,
-        bus,
-        p_max_mw,
-        p_min_mw=0.0,
-        *,
-        cost_per_mwh=0.0,
-        cost_per_mw2h=0.0,
-        cost_per_h=0.0,
-        pwl_cost=None,
-        ramp_up_mw_per_h=math.inf,
-        ramp_down_mw_per_h=math.inf,
-        p_initial_mw=None,
-        commitment=False,
-        min_up_h=0.0,
-        min_down_h=0.0,
-        startup_cost=0.0,
-        initial_on=True,
-        q_min_mvar=-math.inf,
-        q_max_mvar=math.inf,
-        offers=None,
-        investment_cost=None,
-        name=None,
+        self, bus, p_max_mw, p_min_mw=0.0, *, cost_per_mwh=0.0, cost_per_mw2h=0.0, cost_per_h=0.0,
+        pwl_cost=None, ramp_up_mw_per_h=math.inf, ramp_down_mw_per_h=math.inf, p_initial_mw=None,
+        commitment=False, min_up_h=0.0, min_down_h=0.0, startup_cost=0.0, initial_on=True,
+        q_min_mvar=-math.inf, q_max_mvar=math.inf, offers=None, investment_cost=None, name=None,
         unit_labels=None,
-    ):
-        super().__init__(bus, name=name, unit_labels=unit_labels)
-        self.offers = Offers(offers)
-        self.investment_cost = investment_cost
-        self.q_limits = (q_min_mvar, q_max_mvar)
-        self.params = dict(
-            p_max_mw=p_max_mw,
-            p_min_mw=p_min_mw,
-            cost_per_mwh=cost_per_mwh,
-            cost_per_mw2h=cost_per_mw2h,
-            cost_per_h=cost_per_h,
-            ramp_up_mw_per_h=ramp_up_mw_per_h,
-            ramp_down_mw_per_h=ramp_down_mw_per_h,
-            min_up_h=min_up_h,
-            min_down_h=min_down_h,
-            startup_cost=startup_cost,
-        )
-        self.pwl_cost = pwl_cost
-        self.p_initial_mw = p_initial_mw
-        self.commitment = bool(commitment)
-        self.initial_on = initial_on
+    ):  # fmt: skip
+        super().__init__(**declared(locals()))
 
     # --- checks ---------------------------------------------------------------------------
-    def prepare(self, ctx):
-        super().prepare(ctx)
-        prm, o, n = self.params, self.owner, self.n
-        self.p_max = unit_or_profile(
-            prm["p_max_mw"], n, ctx.periods, owner=o, param="p_max_mw", allow_inf=True
+    def derive(self, v, ctx):
+        o = self.owner
+        check_order(v.p_min_mw, v.p_max_mw, owner=o, low_name="p_min_mw", high_name="p_max_mw")
+        check_order(
+            v.q_min_mvar, v.q_max_mvar, owner=o, low_name="q_min_mvar", high_name="q_max_mvar"
         )
-        self.p_min = unit_or_profile(
-            prm["p_min_mw"], n, ctx.periods, owner=o, param="p_min_mw", allow_inf=True
+        v.offers = v.offers or {}
+        candidate = v.investment_cost is not None
+        require(
+            not (candidate and v.commitment), f"{o}: candidate units cannot also have commitment"
         )
-        check_order(self.p_min, self.p_max, owner=o, low_name="p_min_mw", high_name="p_max_mw")
-        self.c = {
-            k: unit_values(prm[k], n, owner=o, param=k)
-            for k in (
-                "cost_per_mwh",
-                "cost_per_mw2h",
-                "cost_per_h",
-                "ramp_up_mw_per_h",
-                "ramp_down_mw_per_h",
-                "min_up_h",
-                "min_down_h",
-                "startup_cost",
-            )
-        }
-        for k in (
-            "cost_per_mw2h",
-            "ramp_up_mw_per_h",
-            "ramp_down_mw_per_h",
-            "min_up_h",
-            "min_down_h",
-            "startup_cost",
-        ):
-            check_nonnegative(self.c[k], owner=o, param=k)
-        self._prepare_optional(ctx)
-
-    def _prepare_optional(self, ctx):
-        o, n = self.owner, self.n
-        self.q_min, self.q_max = (
-            unit_or_profile(v, n, ctx.periods, owner=o, param=k, allow_inf=True)
-            for v, k in zip(self.q_limits, ("q_min_mvar", "q_max_mvar"), strict=True)
+        finite = np.isfinite(v.p_max_mw).all() and np.isfinite(v.p_min_mw).all()
+        require(not candidate or finite, f"{o}: candidate units need finite p_min_mw and p_max_mw")
+        require(
+            not v.commitment or np.isfinite(v.p_max_mw).all(),
+            f"{o}: unit commitment needs finite p_max_mw",
         )
-        check_order(self.q_min, self.q_max, owner=o, low_name="q_min_mvar", high_name="q_max_mvar")
-        if self.p_initial_mw is not None:
-            self.p_initial = unit_values(self.p_initial_mw, n, owner=o, param="p_initial_mw")
-        else:
-            self.p_initial = None
-        if self.pwl_cost is not None:
-            require(
-                len(self.pwl_cost) == n,
-                f"{o}: 'pwl_cost' needs one segment list per unit ({n}), got {len(self.pwl_cost)}",
-            )
-        self.u0 = unit_values(
-            np.asarray(self.initial_on, dtype=float), n, owner=o, param="initial_on"
-        )
-        self.offers.prepare(n, ctx.periods, o)
-        if self.investment_cost is not None:
-            self.investment = unit_values(self.investment_cost, n, owner=o, param="investment_cost")
-            check_nonnegative(self.investment, owner=o, param="investment_cost")
 
     # --- model ----------------------------------------------------------------------------
-    def build(self, ctx):
-        n, T = self.n, ctx.T
-        self.p = cp.Variable((n, T), name=f"{self.name}_p_mw")
-        if self.commitment:
-            self.u = cp.Variable((n, T), boolean=True, name=f"{self.name}_on")
-        self.y = self._candidate_variable()
-        cons = self._reactive(ctx) + self._products(ctx)
-        if self.commitment:
-            return cons + self._build_commitment(ctx)
-        if self.y is not None:
-            cons += [self.p <= cp.multiply(self.p_max, self._on()),
-                     self.p >= cp.multiply(self.p_min, self._on())]  # fmt: skip
+    def formulate(self, b):
+        n, T, v = self.n, b.ctx.T, b.values
+        p = b.variable("p_mw", (n, T))
+        if v.commitment:
+            b.variable("on", (n, T), Role.COMMITMENT, boolean=True)
+        if v.investment_cost is not None:
+            b.variable("built", n, Role.INVESTMENT, boolean=True)
+        cons = self._reactive(b) + self._products(b)
+        if v.commitment:
+            return cons + self._commitment(b)
+        if v.investment_cost is not None:
+            on = self._on(b)
+            cons += [p <= cp.multiply(v.p_max_mw, on), p >= cp.multiply(v.p_min_mw, on)]
         else:
-            cons += _finite_bounds(self.p, self.p_min, self.p_max, self.owner)
+            cons += _finite_bounds(p, v.p_min_mw, v.p_max_mw, self.owner)
         cons += ramp_limits(
-            self.p,
-            self.c["ramp_up_mw_per_h"] * ctx.dt_h,
-            self.c["ramp_down_mw_per_h"] * ctx.dt_h,
-            self.p_initial,
+            p, v.ramp_up_mw_per_h * b.ctx.dt_h, v.ramp_down_mw_per_h * b.ctx.dt_h, v.p_initial_mw
         )
-        return cons + self._pwl(ctx)
+        return cons + self._pwl(b)
 
-    def _candidate_variable(self):
-        """The build decision of candidate units (``investment_cost`` given), else None."""
-        if self.investment_cost is None:
-            return None
-        require(not self.commitment, f"{self.owner}: candidate units cannot also have commitment")
-        require(
-            np.isfinite(self.p_max).all() and np.isfinite(self.p_min).all(),
-            f"{self.owner}: candidate units need finite p_min_mw and p_max_mw",
-        )
-        return cp.Variable(self.n, boolean=True, name=f"{self.name}_built")
-
-    def _on(self):
+    def _on(self, b):
         """Whether each unit runs, (n, T): commitment, build decision, or 1."""
-        if self.commitment:
-            return self.u
-        if self.y is not None:
-            return cp.reshape(self.y, (self.n, 1), order="F") @ np.ones((1, self.p.shape[1]))
+        if "on" in b.variables:
+            return b["on"]
+        if "built" in b.variables:
+            return cp.reshape(b["built"], (self.n, 1), order="F") @ np.ones((1, b.ctx.T))
         return 1.0
 
-    def _build_commitment(self, ctx):
-        n, T = self.n, ctx.T
-        require(
-            np.isfinite(self.p_max).all(), f"{self.owner}: unit commitment needs finite p_max_mw"
-        )
-        self.v = cp.Variable((n, T), nonneg=True, name=f"{self.name}_startup")
-        self.w = cp.Variable((n, T), nonneg=True, name=f"{self.name}_shutdown")
-        u_prev = cp.hstack([self.u0.reshape(-1, 1), self.u[:, :-1]])
+    def _commitment(self, b):
+        n, T, v, p, u = self.n, b.ctx.T, b.values, b["p_mw"], b["on"]
+        start = b.variable("startup", (n, T), Role.COMMITMENT, nonneg=True)
+        stop = b.variable("shutdown", (n, T), Role.COMMITMENT, nonneg=True)
+        u0 = v.initial_on.astype(float)
+        u_prev = cp.hstack([u0.reshape(-1, 1), u[:, :-1]])
         cons = [
-            self.p >= cp.multiply(self.p_min, self.u),
-            self.p <= cp.multiply(self.p_max, self.u),
-            self.u - u_prev == self.v - self.w,
-            self.v <= 1,
-            self.w <= 1,
+            p >= cp.multiply(v.p_min_mw, u),
+            p <= cp.multiply(v.p_max_mw, u),
+            u - u_prev == start - stop,
+            start <= 1,
+            stop <= 1,
         ]
-        cons += self._min_up_down(ctx)
-        big = self.p_max.max(axis=1, keepdims=True)
+        cons += self._min_up_down(b)
+        big = v.p_max_mw.max(axis=1, keepdims=True)
         cons += ramp_limits(
-            self.p,
-            self.c["ramp_up_mw_per_h"] * ctx.dt_h,
-            self.c["ramp_down_mw_per_h"] * ctx.dt_h,
-            self.p_initial,
-            extra_up=cp.multiply(big, self.v),
-            extra_down=cp.multiply(big, self.w),
+            p,
+            v.ramp_up_mw_per_h * b.ctx.dt_h,
+            v.ramp_down_mw_per_h * b.ctx.dt_h,
+            v.p_initial_mw,
+            extra_up=cp.multiply(big, start),
+            extra_down=cp.multiply(big, stop),
         )
-        return cons + self._pwl(ctx)
+        return cons + self._pwl(b)
 
-    def _products(self, ctx):
+    def _products(self, b):
         """Headroom and ramp limits of the offered reserve/ramp products (eqs. 13-16)."""
-        self.offers.build(self.name, self.n, ctx.T)
-        if not self.offers:
+        v = b.values
+        build_offers(b, v.offers)
+        if not v.offers:
             return []
-        up, down = self.offers.up_mw(), self.offers.down_mw()
-        on = self._on()
-        cons = []
-        for held, sign, limit in ((up, 1, self.p_max), (down, -1, self.p_min)):
+        p, on, cons = b["p_mw"], self._on(b), []
+        for held, sign, limit in ((up_mw(b), 1, v.p_max_mw), (down_mw(b), -1, v.p_min_mw)):
             if isinstance(held, float):
                 continue
             rows = np.flatnonzero(np.isfinite(limit).all(axis=1))
-            cons.append(sign * (self.p + sign * held)[rows] <= sign * _times(limit, on, rows))
-            rate = self.c["ramp_up_mw_per_h" if sign > 0 else "ramp_down_mw_per_h"] * ctx.dt_h
+            cons.append(sign * (p + sign * held)[rows] <= sign * _times(limit, on, rows))
+            rate = (v.ramp_up_mw_per_h if sign > 0 else v.ramp_down_mw_per_h) * b.ctx.dt_h
             finite = np.flatnonzero(np.isfinite(rate))
             if finite.size:
                 cons.append(held[finite] <= rate[finite].reshape(-1, 1))
         return cons
 
-    def _min_up_down(self, ctx):
-        cons = []
+    def _min_up_down(self, b):
+        cons, v = [], b.values
         for hours, changes, rhs in (
-            ("min_up_h", self.v, self.u),
-            ("min_down_h", self.w, 1 - self.u),
+            (v.min_up_h, b["startup"], b["on"]),
+            (v.min_down_h, b["shutdown"], 1 - b["on"]),
         ):
-            widths = np.ceil(self.c[hours] / ctx.dt_h - 1e-9).astype(int)
+            widths = np.ceil(hours / b.ctx.dt_h - 1e-9).astype(int)
             if widths.max(initial=0) > 1:
-                W = window_sum_matrix(widths, ctx.T)
+                W = window_sum_matrix(widths, b.ctx.T)
                 cons.append(W @ cp.vec(changes, order="C") <= cp.vec(rhs, order="C"))
         return cons
 
-    def _pwl(self, ctx):
-        if self.pwl_cost is None:
-            self.pwl_rate = None
+    def _pwl(self, b):
+        if b.values.pwl_cost is None:
             return []
-        self.pwl_rate, cons = convex_pwl_epigraph(self.p, self.pwl_cost, self.owner)
+        rate, cons = convex_pwl_epigraph(b["p_mw"], b.values.pwl_cost, self.owner)
+        b.expressions["pwl_rate"] = rate
         return cons
 
-    def injection_mw(self):
-        return self.p
+    def injection_mw(self, b):
+        return b["p_mw"]
 
-    def _reactive(self, ctx):
+    def _reactive(self, b):
         """Reactive output ``q_min <= q <= q_max`` where the formulation models it."""
-        if not ctx.reactive:
-            self.q = None
+        if not b.ctx.reactive:
             return []
-        self.q = cp.Variable((self.n, ctx.T), name=f"{self.name}_q_mvar")
-        return _finite_bounds(self.q, self.q_min, self.q_max, self.owner)
+        q = b.variable("q_mvar", (self.n, b.ctx.T))
+        return _finite_bounds(q, b.values.q_min_mvar, b.values.q_max_mvar, self.owner)
 
-    def injection_mvar(self):
-        return self.q
+    def injection_mvar(self, b):
+        return b.get("q_mvar")
 
-    def cost_terms(self, ctx):
-        c, hours = self.c, ctx.weighted_sum
-        on = self._on() if self.commitment or self.y is not None else np.ones((self.n, ctx.T))
-        terms = {"fixed": hours(cp.multiply(c["cost_per_h"].reshape(-1, 1), on))}
-        if self.pwl_rate is not None:
-            terms["energy"] = hours(self.pwl_rate)
+    def cost_terms(self, b):
+        v, hours, p = b.values, b.ctx.weighted_sum, b["p_mw"]
+        on = self._on(b)
+        on = np.ones((self.n, b.ctx.T)) if isinstance(on, float) else on
+        terms = {"fixed": hours(cp.multiply(v.cost_per_h.reshape(-1, 1), on))}
+        if "pwl_rate" in b.expressions:
+            terms["energy"] = hours(b["pwl_rate"])
         else:
-            terms["energy"] = hours(c["cost_per_mwh"] @ self.p)
-            if c["cost_per_mw2h"].any():
-                terms["energy"] += hours(c["cost_per_mw2h"] @ cp.square(self.p))
-        if self.commitment:
-            occurrences = ctx.cost_hours / ctx.dt_h  # how often each period stands for
-            terms["startup"] = (c["startup_cost"] @ self.v) @ occurrences
-        if self.y is not None:
-            terms["investment"] = self.investment @ self.y
-        return terms | self.offers.cost_terms(ctx)
+            terms["energy"] = hours(v.cost_per_mwh @ p)
+            if v.cost_per_mw2h.any():
+                terms["energy"] += hours(v.cost_per_mw2h @ cp.square(p))
+        if "startup" in b.variables:
+            occurrences = b.ctx.cost_hours / b.ctx.dt_h  # how often each period stands for
+            terms["startup"] = (v.startup_cost @ b["startup"]) @ occurrences
+        if "built" in b.variables:
+            terms["investment"] = v.investment_cost @ b["built"]
+        return terms | offer_cost_terms(b, v.offers)
 
-    def results(self, ctx):
-        out = {"p_mw": self.p.value, "p_max_mw": self.p_max}
-        if self.q is not None:
-            out["q_mvar"] = self.q.value
-        if self.commitment:
-            out["on"] = np.round(self.u.value)
-            out["startup"] = np.round(self.v.value, 9)
-        if self.y is not None:
-            out["built"] = np.repeat(np.round(self.y.value).reshape(-1, 1), ctx.T, axis=1)
-        return out | self.offers.results()
+    def results(self, b):
+        out = {"p_mw": b.value("p_mw"), "p_max_mw": b.values.p_max_mw}
+        if "q_mvar" in b.variables:
+            out["q_mvar"] = b.value("q_mvar")
+        if "on" in b.variables:
+            out["on"] = np.round(b.value("on"))
+            out["startup"] = np.round(b.value("startup"), 9)
+        if "built" in b.variables:
+            out["built"] = np.repeat(np.round(b.value("built")).reshape(-1, 1), b.ctx.T, axis=1)
+        return out | offer_results(b)
 
 
 class ExternalGrid(Generator):
@@ -365,47 +293,24 @@ class ExternalGrid(Generator):
 
     result_table = "res_ext_grid"
 
+    price_per_mwh = Number("$/MWh", Shape.PROFILE, doc="energy price")
+
     def __init__(
-        self,
-        bus,
-        price_per_mwh=0.0,
-        p_min_mw=-math.inf,
-        p_max_mw=math.inf,
-        *,
-        cost_per_mw2h=0.0,
-        cost_per_h=0.0,
-        pwl_cost=None,
-        q_min_mvar=-math.inf,
-        q_max_mvar=math.inf,
-        offers=None,
-        name=None,
-        unit_labels=None,
-    ):
+        self, bus, price_per_mwh=0.0, p_min_mw=-math.inf, p_max_mw=math.inf, *, cost_per_mw2h=0.0,
+        cost_per_h=0.0, pwl_cost=None, q_min_mvar=-math.inf, q_max_mvar=math.inf, offers=None,
+        name=None, unit_labels=None,
+    ):  # fmt: skip
         super().__init__(
-            bus,
-            p_max_mw,
-            p_min_mw,
-            cost_per_mw2h=cost_per_mw2h,
-            cost_per_h=cost_per_h,
-            pwl_cost=pwl_cost,
-            q_min_mvar=q_min_mvar,
-            q_max_mvar=q_max_mvar,
-            offers=offers,
-            name=name,
-            unit_labels=unit_labels,
-        )
+            bus, p_max_mw, p_min_mw, cost_per_mw2h=cost_per_mw2h, cost_per_h=cost_per_h,
+            pwl_cost=pwl_cost, q_min_mvar=q_min_mvar, q_max_mvar=q_max_mvar, offers=offers,
+            name=name, unit_labels=unit_labels,
+        )  # fmt: skip
         self.price_per_mwh = price_per_mwh
 
-    def prepare(self, ctx):
-        super().prepare(ctx)
-        self.price = unit_or_profile(
-            self.price_per_mwh, self.n, ctx.periods, owner=self.owner, param="price_per_mwh"
-        )
-
-    def cost_terms(self, ctx):
-        terms = super().cost_terms(ctx)
-        if self.pwl_rate is None:
-            terms["energy"] += ctx.weighted_sum(cp.multiply(self.price, self.p))
+    def cost_terms(self, b):
+        terms = super().cost_terms(b)
+        if "pwl_rate" not in b.expressions:
+            terms["energy"] += b.ctx.weighted_sum(cp.multiply(b.values.price_per_mwh, b["p_mw"]))
         return terms
 
 

@@ -4,9 +4,9 @@ import cvxpy as cp
 import numpy as np
 
 from gridflex.conventions import CONSUMER
-from gridflex.devices.base import Device
-from gridflex.products import as_products
-from gridflex.profiles import check_nonnegative, unit_or_profile, unit_values
+from gridflex.devices.base import Device, declared
+from gridflex.parameters import Number, Shape
+from gridflex.products import Products
 
 
 class Load(Device):
@@ -37,71 +37,58 @@ class Load(Device):
     sign = CONSUMER
     result_table = "res_load"
 
+    p_mw = Number("MW", Shape.PROFILE, doc="demand D")
+    q_mvar = Number("Mvar", Shape.PROFILE, doc="reactive demand")
+    shed_cost_per_mwh = Number(
+        "$/MWh", low=0, optional=True, doc="value of lost load (None: no shedding)"
+    )
+    shedding_provides = Products(doc="products the shed load counts toward (last resort)")
+
     def __init__(
-        self,
-        bus,
-        p_mw,
-        q_mvar=0.0,
-        *,
-        shed_cost_per_mwh=None,
-        shedding_provides=(),
-        name=None,
+        self, bus, p_mw, q_mvar=0.0, *, shed_cost_per_mwh=None, shedding_provides=(), name=None,
         unit_labels=None,
-    ):
-        super().__init__(bus, name=name, unit_labels=unit_labels)
-        self.p_mw, self.q_mvar, self.shed_cost_per_mwh = p_mw, q_mvar, shed_cost_per_mwh
-        self.shedding_provides = as_products(shedding_provides, owner=self.owner)
+    ):  # fmt: skip
+        super().__init__(**declared(locals()))
 
-    def prepare(self, ctx):
-        super().prepare(ctx)
-        o = self.owner
-        self.demand = unit_or_profile(self.p_mw, self.n, ctx.periods, owner=o, param="p_mw")
-        self.q_demand = unit_or_profile(self.q_mvar, self.n, ctx.periods, owner=o, param="q_mvar")
-        self.sheddable = self.shed_cost_per_mwh is not None
-        if self.sheddable:
-            self.shed_cost = unit_values(
-                self.shed_cost_per_mwh, self.n, owner=o, param="shed_cost_per_mwh"
-            )
-            check_nonnegative(self.shed_cost, owner=o, param="shed_cost_per_mwh")
+    def derive(self, v, ctx):
+        v.q_per_p = np.divide(v.q_mvar, v.p_mw, out=np.zeros_like(v.p_mw), where=v.p_mw != 0)
 
-    def build(self, ctx):
-        if not self.sheddable:
-            self.shed = None
+    def formulate(self, b):
+        if b.values.shed_cost_per_mwh is None:
             return []
-        self.shed = cp.Variable((self.n, ctx.T), nonneg=True, name=f"{self.name}_shed_mw")
-        return [self.shed <= np.maximum(self.demand, 0.0)]
+        shed = b.variable("shed_mw", (self.n, b.ctx.T), nonneg=True)
+        return [shed <= np.maximum(b.values.p_mw, 0.0)]
 
-    def injection_mw(self):
-        return -self.demand if self.shed is None else self.shed - self.demand
+    def injection_mw(self, b):
+        shed = b.get("shed_mw")
+        return -b.values.p_mw if shed is None else shed - b.values.p_mw
 
-    def injection_mvar(self):
+    def injection_mvar(self, b):
         """Reactive withdrawal; shed load keeps its power factor (q shed = q/p * p shed)."""
-        if self.shed is None:
-            return -self.q_demand
-        ratio = np.divide(
-            self.q_demand, self.demand, out=np.zeros_like(self.demand), where=self.demand != 0
-        )
-        return cp.multiply(ratio, self.shed) - self.q_demand
+        shed = b.get("shed_mw")
+        if shed is None:
+            return -b.values.q_mvar
+        return cp.multiply(b.values.q_per_p, shed) - b.values.q_mvar
 
-    def provision_mw(self, product):
+    def provision_mw(self, b, product):
         """Shed load, summed over units, toward the products in ``shedding_provides``."""
-        if self.shed is None or product not in self.shedding_provides:
+        shed = b.get("shed_mw")
+        if shed is None or product not in b.values.shedding_provides:
             return None
-        return cp.sum(self.shed, axis=0)
+        return cp.sum(shed, axis=0)
 
-    def cost_terms(self, ctx):
-        if self.shed is None:
+    def cost_terms(self, b):
+        shed = b.get("shed_mw")
+        if shed is None:
             return {}
-        return {"shedding": ctx.weighted_sum(self.shed_cost @ self.shed)}
+        return {"shedding": b.ctx.weighted_sum(b.values.shed_cost_per_mwh @ shed)}
 
-    def results(self, ctx):
-        shed = np.zeros_like(self.demand) if self.shed is None else self.shed.value
-        ratio = np.divide(
-            self.q_demand, self.demand, out=np.zeros_like(self.demand), where=self.demand != 0
-        )
+    def results(self, b):
+        v = b.values
+        shed = b.value("shed_mw") if "shed_mw" in b.variables else np.zeros_like(v.p_mw)
         return {
-            "p_mw": self.demand - shed,
-            "q_mvar": self.q_demand - ratio * shed,
+            "p_mw": v.p_mw - shed,
+            "q_mvar": v.q_mvar - v.q_per_p * shed,
             "shed_mw": shed,
-            "demand_mw": self.demand,
+            "demand_mw": v.p_mw,
         }

@@ -4,10 +4,10 @@ import cvxpy as cp
 import numpy as np
 
 from gridflex.conventions import PRODUCER
-from gridflex.devices.base import Device
-from gridflex.errors import InputError
-from gridflex.products import RAMP_DOWN, RAMP_UP, as_products
-from gridflex.profiles import check_fraction, check_nonnegative, unit_or_profile, unit_values
+from gridflex.devices.base import Device, Role, declared
+from gridflex.parameters import Choice, Flag, Number, Shape
+from gridflex.products import RAMP_DOWN, RAMP_UP, Products
+from gridflex.profiles import check_fraction
 
 
 class Renewable(Device):
@@ -63,68 +63,48 @@ class Renewable(Device):
     sign = PRODUCER
     result_table = "res_sgen"
 
+    profile = Number("MW", Shape.PROFILE, low=0, doc="available power (per unit with capacity_mw)")
+    capacity_mw = Number("MW", low=0, optional=True, doc="installed capacity")
+    curtailment_cost_per_mwh = Number("$/MWh", doc="penalty on curtailed energy")
+    curtailable = Flag(doc="allow curtailment")
+    spillage_provides = Products(doc="products the spilled power counts toward")
+    output_ramp = Choice((False, True, "forecast", "dispatch"), doc="eq. 19 reading, see above")
+
     def __init__(
-        self,
-        bus,
-        profile,
-        capacity_mw=None,
-        *,
-        curtailment_cost_per_mwh=0.0,
-        curtailable=True,
-        spillage_provides=(),
-        output_ramp=False,
-        name=None,
-        unit_labels=None,
-    ):
-        super().__init__(bus, name=name, unit_labels=unit_labels)
-        self.profile, self.capacity_mw = profile, capacity_mw
-        self.curtailment_cost_per_mwh, self.curtailable = curtailment_cost_per_mwh, curtailable
-        self.spillage_provides = as_products(spillage_provides, owner=self.owner)
-        readings = (False, True, "forecast", "dispatch")
-        if output_ramp not in readings:
-            raise InputError(
-                f"{self.owner}: output_ramp must be one of {readings}, got {output_ramp!r}"
-            )
-        self.output_ramp = "dispatch" if output_ramp is True else output_ramp
+        self, bus, profile, capacity_mw=None, *, curtailment_cost_per_mwh=0.0, curtailable=True,
+        spillage_provides=(), output_ramp=False, name=None, unit_labels=None,
+    ):  # fmt: skip
+        super().__init__(**declared(locals()))
 
-    def prepare(self, ctx):
-        super().prepare(ctx)
-        o, n = self.owner, self.n
-        prof = unit_or_profile(self.profile, n, ctx.periods, owner=o, param="profile")
-        if self.capacity_mw is not None:
-            check_fraction(prof, owner=o, param="profile (per unit of capacity_mw)")
-            cap = unit_values(self.capacity_mw, n, owner=o, param="capacity_mw")
-            check_nonnegative(cap, owner=o, param="capacity_mw")
-            prof = prof * cap.reshape(-1, 1)
-        check_nonnegative(prof, owner=o, param="profile")
-        self.available = prof
-        self.curt_cost = unit_values(
-            self.curtailment_cost_per_mwh, n, owner=o, param="curtailment_cost_per_mwh"
-        )
+    def derive(self, v, ctx):
+        if v.capacity_mw is not None:
+            check_fraction(v.profile, owner=self.owner, param="profile (per unit of capacity_mw)")
+            v.profile = v.profile * v.capacity_mw.reshape(-1, 1)
+        v.available = v.profile
+        v.output_ramp = "dispatch" if v.output_ramp is True else v.output_ramp
 
-    def build(self, ctx):
-        self.ramp = None
-        if not self.curtailable:
-            self.p = None
-            return self._output_ramp(ctx)
-        self.p = cp.Variable((self.n, ctx.T), nonneg=True, name=f"{self.name}_p_mw")
-        return [self.p <= self.available, *self._output_ramp(ctx)]
+    def formulate(self, b):
+        if not b.values.curtailable:
+            return self._output_ramp(b)
+        p = b.variable("p_mw", (self.n, b.ctx.T), nonneg=True)
+        return [p <= b.values.available, *self._output_ramp(b)]
 
-    def _output_ramp(self, ctx):
+    def _output_ramp(self, b):
         """Eq. 19: the output's change split into up and down parts (see the class doc)."""
-        if not self.output_ramp or ctx.T < 2:
+        available, reading = b.values.available, b.values.output_ramp
+        if not reading or b.ctx.T < 2:
             return []
-        if self.output_ramp == "forecast":
-            change = np.diff(self.available, axis=1, prepend=self.available[:, :1])
-            self.ramp = (np.maximum(change, 0.0), np.maximum(-change, 0.0))
+        if reading == "forecast":
+            change = np.diff(available, axis=1, prepend=available[:, :1])
+            b.expressions["ramp"] = (np.maximum(change, 0.0), np.maximum(-change, 0.0))
             return []
-        n, T = self.n, ctx.T
-        up = cp.Variable((n, T), nonneg=True, name=f"{self.name}_output_ramp_up_mw")
-        down = cp.Variable((n, T), nonneg=True, name=f"{self.name}_output_ramp_down_mw")
-        rising = cp.Variable((n, T), boolean=True, name=f"{self.name}_output_rising")
-        big = self.available.max(axis=1, keepdims=True)
-        p = self.injection_mw()
-        self.ramp = (up, down)
+        shape = (self.n, b.ctx.T)
+        up = b.variable("output_ramp_up_mw", shape, nonneg=True)
+        down = b.variable("output_ramp_down_mw", shape, nonneg=True)
+        rising = b.variable("output_rising", shape, Role.COMMITMENT, boolean=True)
+        big = available.max(axis=1, keepdims=True)
+        p = self.injection_mw(b)
+        b.expressions["ramp"] = (up, down)
         return [
             up[:, 1:] - down[:, 1:] == p[:, 1:] - p[:, :-1],
             up[:, 0] == 0,
@@ -133,27 +113,30 @@ class Renewable(Device):
             down <= cp.multiply(big, 1 - rising),
         ]
 
-    def provision_mw(self, product):
+    def provision_mw(self, b, product):
         """Spilled power (``spillage_provides``) plus the output's own ramp (``output_ramp``)."""
         parts = []
-        if self.p is not None and product in self.spillage_provides:
-            parts.append(cp.sum(self.available - self.p, axis=0))
-        if self.ramp is not None and product in (RAMP_UP, RAMP_DOWN):
-            parts.append(cp.sum(self.ramp[0 if product == RAMP_UP else 1], axis=0))
+        p, ramp = b.get("p_mw"), b.get("ramp")
+        if p is not None and product in b.values.spillage_provides:
+            parts.append(cp.sum(b.values.available - p, axis=0))
+        if ramp is not None and product in (RAMP_UP, RAMP_DOWN):
+            parts.append(cp.sum(ramp[0 if product == RAMP_UP else 1], axis=0))
         return sum(parts[1:], parts[0]) if parts else None
 
-    def injection_mw(self):
-        return self.available if self.p is None else self.p
+    def injection_mw(self, b):
+        return b.get("p_mw", b.values.available)
 
-    def cost_terms(self, ctx):
-        if self.p is None or not self.curt_cost.any():
+    def cost_terms(self, b):
+        cost, p = b.values.curtailment_cost_per_mwh, b.get("p_mw")
+        if p is None or not cost.any():
             return {}
-        return {"curtailment": ctx.weighted_sum(self.curt_cost @ (self.available - self.p))}
+        return {"curtailment": b.ctx.weighted_sum(cost @ (b.values.available - p))}
 
-    def results(self, ctx):
-        p = self.available if self.p is None else self.p.value
-        out = {"p_mw": p, "available_mw": self.available, "curtailed_mw": self.available - p}
-        if self.ramp is not None:
-            up, down = (np.asarray(getattr(r, "value", r), dtype=float) for r in self.ramp)
+    def results(self, b):
+        available = b.values.available
+        p = b.value("p_mw") if "p_mw" in b.variables else available
+        out = {"p_mw": p, "available_mw": available, "curtailed_mw": available - p}
+        if "ramp" in b.expressions:
+            up, down = (np.asarray(getattr(r, "value", r), dtype=float) for r in b["ramp"])
             out["output_ramp_up_mw"], out["output_ramp_down_mw"] = up, down
         return out

@@ -26,9 +26,15 @@ import cvxpy as cp
 import numpy as np
 
 from gridflex.conventions import CONSUMER
-from gridflex.devices.base import Device
+from gridflex.devices.base import Device, declared
 from gridflex.errors import InputError
-from gridflex.profiles import check_nonnegative, unit_or_profile, unit_values
+from gridflex.parameters import Custom, Number, Shape
+
+
+def _screen_networks(value, owner, param):
+    if isinstance(value, str) or not all(isinstance(x, str | int) for x in value):
+        raise param.error(owner, "must be a list of network names, one per member", value)
+    return tuple(str(x) for x in value)
 
 
 class SpatialFlexSet(Device):
@@ -54,81 +60,59 @@ class SpatialFlexSet(Device):
     result_table = "res_spatial_flex"
     kind = "spatially coupled load"
 
+    baseline_mw = Number("MW", Shape.PROFILE, low=0, doc="load before regulation")
+    beta_down_mw = Number("MW", Shape.PROFILE, low=0, doc="largest downward regulation")
+    beta_up_mw = Number("MW", Shape.PROFILE, low=0, doc="largest upward regulation")
+    eta = Number("1", low=0, low_open=True, doc="weights of the coupling (eq. 2)")
+    cost_per_mwh = Number("$/MWh", low=0, doc="alpha: regulation cost (either direction)")
+    networks = Custom("network names", _screen_networks, optional=True, doc="network per member")
+
     def __init__(
         self, bus, baseline_mw, beta_down_mw, beta_up_mw, eta=1.0, *, cost_per_mwh=0.0,
         networks=None, name=None, unit_labels=None,
     ):  # fmt: skip
-        super().__init__(bus, name=name, unit_labels=unit_labels)
+        super().__init__(**declared(locals()))
+        self._check_members()
+
+    def _check_members(self):
         if self.n < 2:
             raise InputError(
                 f"{self.owner}: a set of {self.kind}s needs at least two members to move load "
                 f"between, got {self.n} (bus {self.bus.tolist()})"
             )
-        self.inputs = dict(
-            baseline_mw=baseline_mw, beta_down_mw=beta_down_mw, beta_up_mw=beta_up_mw
-        )
-        self.eta_input, self.cost_input = eta, cost_per_mwh
-        self.member_networks = None if networks is None else [str(x) for x in networks]
+        if self.networks is not None and len(self.networks) != self.n:
+            raise InputError(f"{self.owner}: {len(self.networks)} networks for {self.n} members")
 
-    @property
-    def terminal_networks(self):
-        if self.member_networks is None:
-            return super().terminal_networks
-        return list(self.member_networks)
+    def member_networks(self, network):
+        """Network of each member: ``networks`` if given, else where the set was added."""
+        return list(self.networks) if self.networks is not None else [network] * self.n
 
-    def prepare(self, ctx):
-        if self._unit_labels is not None and len(self._unit_labels) != self.n:
-            raise InputError(
-                f"{self.owner}: {len(self._unit_labels)} unit labels for {self.n} units"
-            )
-        if self.member_networks is not None and len(self.member_networks) != self.n:
-            raise InputError(
-                f"{self.owner}: {len(self.member_networks)} networks for {self.n} members"
-            )
-        o, n = self.owner, self.n
-        for net_name, bus in zip(self.terminal_networks, self.bus, strict=True):
-            if ctx.grids and net_name not in ctx.grids:
-                raise InputError(
-                    f"{o}: network '{net_name}' is not in the model (networks: {sorted(ctx.grids)})"
-                )
-            grid = ctx.grids.get(net_name, ctx.grid)
-            grid.bus_positions([bus], owner=f"{o} (network '{net_name}')")
-        self.p = {
-            k: unit_or_profile(v, n, ctx.periods, owner=o, param=k) for k, v in self.inputs.items()
-        }
-        for k, values in self.p.items():
-            check_nonnegative(values, owner=o, param=k)
-        self.eta = unit_values(self.eta_input, n, owner=o, param="eta")
-        if (self.eta <= 0).any():
-            raise InputError(
-                f"{o}: 'eta' must be positive for every member, got {self.eta.tolist()}"
-            )
-        self.alpha = unit_values(self.cost_input, n, owner=o, param="cost_per_mwh")
-        check_nonnegative(self.alpha, owner=o, param="cost_per_mwh")
+    def terminals(self, network, values):
+        return self.member_networks(network), np.asarray(self.bus)
 
-    def build(self, ctx):
-        self.tau = cp.Variable((self.n, ctx.T), name=f"{self.name}_tau_mw")
-        return [
-            self.tau >= -self.p["beta_up_mw"],  # (1)
-            self.tau <= self.p["beta_down_mw"],
-            self.eta @ self.tau == 0,  # (2)
-        ]
+    def networks_touched(self, network):
+        return self.member_networks(network)
 
-    def injection_mw(self):
-        return self.tau - self.p["baseline_mw"]
+    def derive(self, v, ctx):
+        self._check_members()
 
-    def cost_terms(self, ctx):
-        if not self.alpha.any():
+    def formulate(self, b):
+        v = b.values
+        tau = b.variable("tau_mw", (self.n, b.ctx.T))
+        return [tau >= -v.beta_up_mw, tau <= v.beta_down_mw, v.eta @ tau == 0]  # (1), (2)
+
+    def injection_mw(self, b):
+        return b["tau_mw"] - b.values.baseline_mw
+
+    def cost_terms(self, b):
+        alpha = b.values.cost_per_mwh
+        if not alpha.any():
             return {}
-        return {"regulation": ctx.weighted_sum(self.alpha @ cp.abs(self.tau))}  # (3)
+        return {"regulation": b.ctx.weighted_sum(alpha @ cp.abs(b["tau_mw"]))}  # (3)
 
-    def results(self, ctx):
-        tau = self.tau.value
-        return {
-            "p_mw": self.p["baseline_mw"] - tau,
-            "baseline_mw": self.p["baseline_mw"],
-            "regulation_down_mw": tau,
-        }
+    def results(self, b):
+        tau, base = b.value("tau_mw"), b.values.baseline_mw
+        return {"p_mw": base - tau, "baseline_mw": base, "regulation_down_mw": tau}
 
 
 class DataCenter(SpatialFlexSet):

@@ -4,15 +4,10 @@ import cvxpy as cp
 import numpy as np
 
 from gridflex.conventions import CONSUMER
-from gridflex.devices.base import Device
+from gridflex.devices.base import Device, Role, declared
 from gridflex.devices.blocks import storage_dynamics
-from gridflex.profiles import (
-    as_column,
-    check_fraction,
-    check_nonnegative,
-    check_order,
-    unit_values,
-)
+from gridflex.parameters import Flag, Number
+from gridflex.profiles import as_column, check_order
 
 
 class Storage(Device):
@@ -60,102 +55,80 @@ class Storage(Device):
     sign = CONSUMER
     result_table = "res_storage"
 
+    p_mw = Number("MW", low=0, doc="power rating for charging and discharging")
+    e_mwh = Number("MWh", low=0, doc="energy capacity")
+    e_min_mwh = Number("MWh", low=0, doc="lowest energy content")
+    e_initial_mwh = Number("MWh", low=0, optional=True, doc="initial energy (None: half of e_mwh)")
+    e_final_mwh = Number("MWh", low=0, optional=True, doc="lowest final energy (None: initial)")
+    eta_charge = Number("1", low=0, high=1, low_open=True, doc="charging efficiency")
+    eta_discharge = Number("1", low=0, high=1, low_open=True, doc="discharging efficiency")
+    self_discharge_per_h = Number("1/h", low=0, high=1, high_open=True, doc="share lost per hour")
+    p_charge_mw = Number("MW", low=0, optional=True, doc="charging rating (None: p_mw)")
+    p_discharge_mw = Number("MW", low=0, optional=True, doc="discharging rating (None: p_mw)")
+    cost_per_mwh = Number("$/MWh", low=0, doc="degradation cost on discharged energy")
+    exclusive_modes = Flag(doc="binaries forbid charging and discharging in one period")
+
     def __init__(
-        self,
-        bus,
-        p_mw,
-        e_mwh,
-        *,
-        e_min_mwh=0.0,
-        e_initial_mwh=None,
-        e_final_mwh=None,
-        eta_charge=0.95,
-        eta_discharge=0.95,
-        self_discharge_per_h=0.0,
-        p_charge_mw=None,
-        p_discharge_mw=None,
-        cost_per_mwh=0.0,
-        exclusive_modes=False,
-        name=None,
-        unit_labels=None,
-    ):
-        super().__init__(bus, name=name, unit_labels=unit_labels)
-        self.params = dict(
-            p_charge_mw=p_mw if p_charge_mw is None else p_charge_mw,
-            p_discharge_mw=p_mw if p_discharge_mw is None else p_discharge_mw,
-            e_mwh=e_mwh,
-            e_min_mwh=e_min_mwh,
-            eta_charge=eta_charge,
-            eta_discharge=eta_discharge,
-            self_discharge_per_h=self_discharge_per_h,
-            cost_per_mwh=cost_per_mwh,
-        )
-        self.e_initial_mwh, self.e_final_mwh = e_initial_mwh, e_final_mwh
-        self.exclusive_modes = bool(exclusive_modes)
+        self, bus, p_mw, e_mwh, *, e_min_mwh=0.0, e_initial_mwh=None, e_final_mwh=None,
+        eta_charge=0.95, eta_discharge=0.95, self_discharge_per_h=0.0, p_charge_mw=None,
+        p_discharge_mw=None, cost_per_mwh=0.0, exclusive_modes=False, name=None, unit_labels=None,
+    ):  # fmt: skip
+        super().__init__(**declared(locals()))
 
-    def prepare(self, ctx):
-        super().prepare(ctx)
-        o, n = self.owner, self.n
-        v = {k: unit_values(x, n, owner=o, param=k) for k, x in self.params.items()}
-        for k in ("p_charge_mw", "p_discharge_mw", "e_mwh", "e_min_mwh", "cost_per_mwh"):
-            check_nonnegative(v[k], owner=o, param=k)
-        for k in ("eta_charge", "eta_discharge"):
-            check_fraction(v[k], owner=o, param=k, allow_zero=False)
-        check_fraction(v["self_discharge_per_h"], owner=o, param="self_discharge_per_h")
-        check_order(v["e_min_mwh"], v["e_mwh"], owner=o, low_name="e_min_mwh", high_name="e_mwh")
-        e0 = v["e_mwh"] / 2 if self.e_initial_mwh is None else self.e_initial_mwh
-        v["e_initial_mwh"] = unit_values(e0, n, owner=o, param="e_initial_mwh")
-        eT = v["e_initial_mwh"] if self.e_final_mwh is None else self.e_final_mwh
-        v["e_final_mwh"] = unit_values(eT, n, owner=o, param="e_final_mwh")
+    def derive(self, v, ctx):
+        o = self.owner
+        v.p_charge_mw = v.p_mw if v.p_charge_mw is None else v.p_charge_mw
+        v.p_discharge_mw = v.p_mw if v.p_discharge_mw is None else v.p_discharge_mw
+        check_order(v.e_min_mwh, v.e_mwh, owner=o, low_name="e_min_mwh", high_name="e_mwh")
+        v.e_initial_mwh = v.e_mwh / 2 if v.e_initial_mwh is None else v.e_initial_mwh
+        v.e_final_mwh = v.e_initial_mwh if v.e_final_mwh is None else v.e_final_mwh
         for k in ("e_initial_mwh", "e_final_mwh"):
-            check_order(v["e_min_mwh"], v[k], owner=o, low_name="e_min_mwh", high_name=k)
-            check_order(v[k], v["e_mwh"], owner=o, low_name=k, high_name="e_mwh")
-        self.v = v
+            check_order(v.e_min_mwh, getattr(v, k), owner=o, low_name="e_min_mwh", high_name=k)
+            check_order(getattr(v, k), v.e_mwh, owner=o, low_name=k, high_name="e_mwh")
 
-    def build(self, ctx):
-        n, T, v, col = self.n, ctx.T, self.v, as_column
-        self.p_ch = cp.Variable((n, T), nonneg=True, name=f"{self.name}_p_charge_mw")
-        self.p_dis = cp.Variable((n, T), nonneg=True, name=f"{self.name}_p_discharge_mw")
-        self.e = cp.Variable((n, T + 1), name=f"{self.name}_e_mwh")
-        retention = col((1.0 - v["self_discharge_per_h"]) ** ctx.dt_h)
-        inflow = ctx.dt_h * (
-            cp.multiply(col(v["eta_charge"]), self.p_ch)
-            - cp.multiply(col(1.0 / v["eta_discharge"]), self.p_dis)
+    def formulate(self, b):
+        n, T, v, col, dt = self.n, b.ctx.T, b.values, as_column, b.ctx.dt_h
+        p_ch = b.variable("p_charge_mw", (n, T), nonneg=True)
+        p_dis = b.variable("p_discharge_mw", (n, T), nonneg=True)
+        e = b.variable("e_mwh", (n, T + 1))
+        retention = col((1.0 - v.self_discharge_per_h) ** dt)
+        inflow = dt * (
+            cp.multiply(col(v.eta_charge), p_ch) - cp.multiply(col(1.0 / v.eta_discharge), p_dis)
         )
         cons = [
-            storage_dynamics(self.e, inflow, retention),
-            self.e >= col(v["e_min_mwh"]),
-            self.e <= col(v["e_mwh"]),
-            self.e[:, 0] == v["e_initial_mwh"],
-            self.e[:, T] >= v["e_final_mwh"],
+            storage_dynamics(e, inflow, retention),
+            e >= col(v.e_min_mwh),
+            e <= col(v.e_mwh),
+            e[:, 0] == v.e_initial_mwh,
+            e[:, T] >= v.e_final_mwh,
         ]
-        return cons + self._power_limits(n, T)
+        return cons + self._power_limits(b)
 
-    def _power_limits(self, n, T):
-        p_ch_max, p_dis_max = as_column(self.v["p_charge_mw"]), as_column(self.v["p_discharge_mw"])
-        if not self.exclusive_modes:
-            return [self.p_ch <= p_ch_max, self.p_dis <= p_dis_max]
-        self.z = cp.Variable((n, T), boolean=True, name=f"{self.name}_charging")
-        return [
-            self.p_ch <= cp.multiply(p_ch_max, self.z),
-            self.p_dis <= cp.multiply(p_dis_max, 1 - self.z),
-        ]
+    def _power_limits(self, b):
+        v, p_ch, p_dis = b.values, b["p_charge_mw"], b["p_discharge_mw"]
+        p_ch_max, p_dis_max = as_column(v.p_charge_mw), as_column(v.p_discharge_mw)
+        if not v.exclusive_modes:
+            return [p_ch <= p_ch_max, p_dis <= p_dis_max]
+        z = b.variable("charging", p_ch.shape, Role.COMMITMENT, boolean=True)
+        return [p_ch <= cp.multiply(p_ch_max, z), p_dis <= cp.multiply(p_dis_max, 1 - z)]
 
-    def injection_mw(self):
-        return self.p_dis - self.p_ch
+    def injection_mw(self, b):
+        return b["p_discharge_mw"] - b["p_charge_mw"]
 
-    def cost_terms(self, ctx):
-        if not self.v["cost_per_mwh"].any():
+    def cost_terms(self, b):
+        cost = b.values.cost_per_mwh
+        if not cost.any():
             return {}
-        return {"degradation": ctx.weighted_sum(self.v["cost_per_mwh"] @ self.p_dis)}
+        return {"degradation": b.ctx.weighted_sum(cost @ b["p_discharge_mw"])}
 
-    def results(self, ctx):
-        e_end = self.e.value[:, 1:]
-        cap = np.where(self.v["e_mwh"] > 0, self.v["e_mwh"], np.nan).reshape(-1, 1)
+    def results(self, b):
+        p_ch, p_dis, e_end = b.value("p_charge_mw"), b.value("p_discharge_mw"), b.value("e_mwh")
+        e_end = e_end[:, 1:]
+        cap = np.where(b.values.e_mwh > 0, b.values.e_mwh, np.nan).reshape(-1, 1)
         return {
-            "p_mw": self.p_ch.value - self.p_dis.value,
-            "p_charge_mw": self.p_ch.value,
-            "p_discharge_mw": self.p_dis.value,
+            "p_mw": p_ch - p_dis,
+            "p_charge_mw": p_ch,
+            "p_discharge_mw": p_dis,
             "e_mwh": e_end,
             "soc_percent": 100.0 * e_end / cap,
         }

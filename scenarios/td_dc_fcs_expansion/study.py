@@ -130,9 +130,9 @@ class System:
             networks=["D", "T", "T"],
             name="dc",
         )
-        dc.inputs["beta_down_mw"] = headroom * base * np.ones(3)
+        dc.beta_down_mw = headroom * base * np.ones(3)
         if not up_at_pcc:  # the DC at bus 2 may only go down (reverse order, see README)
-            dc.inputs["beta_up_mw"] = dc.inputs["beta_up_mw"] * np.array([[0.0], [1.0], [1.0]])
+            dc.beta_up_mw = dc.beta_up_mw * np.array([[0.0], [1.0], [1.0]])
         return dc
 
     def fcs_set(self):
@@ -202,8 +202,8 @@ def fix_plan(model, plan):
             values = dict(plan.built[(name, "line")])
             fixed.append(build.extra["built"][:, 0] == np.array([values[x] for x in labels]))
     for network in ("T", "D"):
-        device = model.device(f"new_{network}")
-        fixed.append(device.y == np.array([b for _, b in plan.built[(network, "gen")]]))
+        built = model.build_of(f"new_{network}").variables["built"]
+        fixed.append(built == np.array([b for _, b in plan.built[(network, "gen")]]))
     model.problem = cp.Problem(problem.objective, problem.constraints + fixed)
 
 
