@@ -135,8 +135,8 @@ class Number(Param):
     def screen(self, value, owner):
         frame = value if isinstance(value, pd.Series | pd.DataFrame) else None
         arr = self._array(value, owner)
-        if self.shape is not Shape.PROFILE:  # profiles: at normalize, naming the period
-            self._check_values(arr, owner)
+        if self.shape is not Shape.PROFILE or arr.ndim != 1:  # 1-D profiles: at normalize,
+            self._check_values(arr, owner)  # where the periods tell unit from period
         if frame is not None:
             return frame.astype(float).copy()
         arr = np.array(arr, dtype=float)
@@ -163,6 +163,8 @@ class Number(Param):
         if bad.any():
             idx = tuple(np.argwhere(bad)[0])
             problem = "must not be NaN" if np.isnan(arr[idx]) else "must be finite"
+            if np.isinf(arr[idx]) and self.allow_inf is not False:
+                problem += f" or {_num(self.allow_inf)} (no limit)"
             raise self.error(owner, problem, arr[idx], _position(idx, arr.ndim, periods))
         finite = np.where(np.isinf(arr), np.nan, arr)
         with np.errstate(invalid="ignore"):

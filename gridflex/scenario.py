@@ -38,6 +38,7 @@ from gridflex.devices.base import Device
 from gridflex.errors import InputError
 from gridflex.formulations import Formulation
 from gridflex.model import Model
+from gridflex.parameters import constructor_defaults, declared_parameters
 
 try:  # Python >= 3.11
     import tomllib
@@ -504,6 +505,7 @@ def _parse_device(entry, k, file, reader):
         raise at.key("bus_number").error("give exactly one of 'bus_number' (1-based) or 'bus'")
     place = {g: _placement(entry[g], at.key(g)) for g in given}
     params = {p: _quantity(v, at.key(p), reader) for p, v in entry.items() if p not in DEVICE_KEYS}
+    _screen_params(Device.registry[dtype], params, at)
     return DeviceSpec(
         type=dtype,
         name=name,
@@ -515,10 +517,24 @@ def _parse_device(entry, k, file, reader):
 
 
 def _constructor_parameters(cls):
-    """Keyword names a device class accepts (required ones first), besides bus/name/labels."""
-    params = inspect.signature(cls.__init__).parameters.values()
-    named = [p for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-    return {p.name: p.default is p.empty for p in named if p.name not in NOT_PARAMETERS}
+    """``{parameter: required}`` of a device class: its declared parameters that the
+    constructor takes (:mod:`gridflex.parameters`), besides bus/name/labels."""
+    defaults = constructor_defaults(cls)
+    return {
+        key: defaults[key] is inspect.Parameter.empty
+        for key in declared_parameters(cls)
+        if key in defaults and key not in NOT_PARAMETERS
+    }
+
+
+def _screen_params(cls, params, at):
+    """Each value checked against its declaration now, so errors name the file and key."""
+    declarations = declared_parameters(cls)
+    for key, quantity in params.items():
+        try:
+            declarations[key].screen(quantity.value, f"{cls.__name__}")
+        except InputError as exc:
+            raise at.key(key).error(str(exc).split(": ", 1)[-1]) from None
 
 
 def _check_device_keys(entry, dtype, accepted, at):
@@ -586,6 +602,8 @@ def _numbers(value, at):
         return value
     if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
         return list(value)
+    if isinstance(value, list) and value and all(isinstance(v, bool) for v in value):
+        return np.array(value, dtype=bool)  # switches per unit stay switches
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):

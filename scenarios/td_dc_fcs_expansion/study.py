@@ -275,7 +275,7 @@ def distribution_model(system, dc2_mw, fcs):
 def dc_in_transmission(system, up_at_pcc=True):
     dc = system.dc_set(up_at_pcc)
     dc.bus = np.array([system.t_bus, 5, 21])
-    dc.member_networks = ["T", "T", "T"]
+    dc.networks = ["T", "T", "T"]
     return dc
 
 
@@ -307,7 +307,7 @@ def plan_of(results, system):
 
 def network_of(model):
     """Owner name in the cost table -> "T" or "D" (the boundary's purchases are the feeder's)."""
-    owners = {d.name: d.network for d in model.devices}
+    owners = {d.name: model.network_of(d) for d in model.devices}
     owners.update({name: name for name in model.networks})
     owners["pcc"] = "D"
     return owners
@@ -343,7 +343,7 @@ def add_regulation_cost(split, system, taus):
     """The regulation cost of fixed member regulations (the fixed loads carry none)."""
     split = split.copy()
     for part, flex, tau in (("F1", system.dc_set(), taus[0]), ("F2", system.fcs_set(), taus[1])):
-        alpha = np.broadcast_to(np.atleast_1d(flex.cost_input), (3,))
+        alpha = np.broadcast_to(np.atleast_1d(flex.cost_per_mwh), (3,))
         split.loc[part, "regulation"] += float(alpha @ np.abs(tau) @ system.weights)
     split["total"] = split[["investment", "operation", "curtailment", "regulation"]].sum(axis=1)
     return split
