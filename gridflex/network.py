@@ -107,9 +107,9 @@ class Boundary(Device):
         p_max_mw=math.inf, price_per_mwh=0.0, name=None,
     ):  # fmt: skip
         super().__init__(
-            from_network=str(from_network), from_bus=from_bus, to_network=str(to_network),
+            from_network=from_network, from_bus=from_bus, to_network=to_network,
             to_bus=to_bus, p_min_mw=p_min_mw, p_max_mw=p_max_mw, price_per_mwh=price_per_mwh,
-            name=name, network=str(from_network),
+            name=name, network=from_network,
         )  # fmt: skip
 
     @property

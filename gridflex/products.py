@@ -94,7 +94,9 @@ def _screen_offers(value, owner, param):
     costs = {}
     for key, cost in value.items():
         product = as_product(key, owner=owner)
-        costs[product] = _OFFER_COST.screen(cost, f"{owner} offers[{product.name}]")
+        declaration = Number("$/MWh", Shape.PROFILE, low=0)
+        declaration.name = f"offers[{product.name}]"
+        costs[product] = declaration.screen(cost, owner)
     return costs
 
 
@@ -104,10 +106,6 @@ def _normalize_offers(value, owner, param, n, periods):
         p: unit_or_profile(c, n, periods, owner=owner, param=f"offers[{p.name}] ($/MWh)")
         for p, c in value.items()
     }
-
-
-_OFFER_COST = Number("$/MWh", Shape.PROFILE, low=0)
-_OFFER_COST.name = "cost"
 
 
 class Offers(Custom):
