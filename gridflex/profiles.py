@@ -1,7 +1,8 @@
 """Input normalisation: parameters and profiles to checked NumPy arrays.
 
-Every device parameter passes through :func:`unit_values` (one value per unit, shape ``(n,)``)
-or :func:`profile_values` (one value per unit and period, shape ``(n, T)``). Both raise
+Every declared device parameter (:mod:`gridflex.parameters`) is normalised through
+:func:`unit_values` (one value per unit, shape ``(n,)``) or :func:`profile_values` (one value per
+unit and period, shape ``(n, T)``). Both raise
 :class:`~gridflex.errors.InputError` naming the device, the parameter and, for profiles, the
 offending period, before anything is built or solved.
 """
@@ -95,17 +96,6 @@ def require(condition, message):
     """Raise :class:`InputError` with ``message`` unless ``condition`` holds everywhere."""
     if not np.all(condition):
         raise InputError(message)
-
-
-def check_nonnegative(arr, *, owner, param):
-    """Raise if any value of a parameter is negative, naming the first unit."""
-    arr = np.asarray(arr)
-    if (arr < 0).any():
-        idx = np.argwhere(arr < 0)[0]
-        raise InputError(
-            f"{owner}: parameter '{param}' must be >= 0, got {arr[tuple(idx)]} "
-            f"(unit {idx[0]}{', period ' + str(idx[1]) if len(idx) > 1 else ''})"
-        )
 
 
 def check_order(low, high, *, owner, low_name, high_name):
