@@ -32,6 +32,7 @@ from gridflex.network import Boundary, Network
 from gridflex.requirements import Requirement, flexible_ramp_requirements
 from gridflex.results import Results
 from gridflex.scenario import load_scenario
+from gridflex.timeaxis import Block, TimeAxis, scenario_blocks
 from gridflex.validation import ACReport, validate_ac
 
 try:  # the networks package is installed from the repository's top-level networks/ folder
@@ -47,6 +48,7 @@ __all__ = [
     "ACReport",
     "AggregatedFlex",
     "AggregationLink",
+    "Block",
     "Boundary",
     "CopperPlate",
     "DataCenter",
@@ -71,10 +73,12 @@ __all__ = [
     "SolverNotInstalledError",
     "SpatialFlexSet",
     "Storage",
+    "TimeAxis",
     "conventions",
     "flexible_ramp_requirements",
     "load_scenario",
     "networks",
     "products",
+    "scenario_blocks",
     "validate_ac",
 ]

@@ -8,7 +8,7 @@ import scipy.sparse as sp
 from gridflex.devices.base import BuildContext, Device
 from gridflex.errors import InputError
 from gridflex.network import Network
-from gridflex.profiles import profile_values, time_axis
+from gridflex.profiles import profile_values
 from gridflex.requirements import SystemConstraint, requirement_table
 from gridflex.results import (
     DeviceInjection,
@@ -19,6 +19,7 @@ from gridflex.results import (
     stack_frames,
 )
 from gridflex.solvers import fix_integers, solve_checked, solve_lazy
+from gridflex.timeaxis import TimeAxis
 
 
 class Model:
@@ -29,8 +30,10 @@ class Model:
     net : pandapowerNet or list of Network
         One net (the common case), or several :class:`~gridflex.network.Network` objects
         joined by :class:`~gridflex.network.Boundary` devices.
-    periods : int or pandas.DatetimeIndex
-        The time axis: a count (hourly by default) or evenly spaced timestamps.
+    periods : int, pandas.DatetimeIndex or list of Block
+        The time axis: a count (hourly by default), evenly spaced timestamps (one open block of
+        weight 1), or :class:`~gridflex.timeaxis.Block` s (typical days, operating scenarios;
+        periods labelled ``(block, period)``), see :mod:`gridflex.timeaxis`.
     formulation : Formulation, optional
         For a single net: network physics; default :class:`~gridflex.formulations.DC` when the
         net has branches, :class:`~gridflex.formulations.CopperPlate` otherwise.
@@ -41,10 +44,6 @@ class Model:
     net_elements : bool or dict
         For a single net: include its gens, sgens, ext_grids, loads and shunts as devices; a
         dict adds keyword arguments per table (``{"load": {"shed_cost_per_mwh": 200}}``).
-    weights_h : array (T,), optional
-        Hours each period stands for in the objective (default ``dt_h``): operating scenarios
-        of a planning study, e.g. ``probability * 8760`` for a one-period scenario. Physics
-        (storage energy, ramps) keeps using ``dt_h``; every cost term uses the weights.
 
     Examples
     --------
@@ -55,10 +54,9 @@ class Model:
 
     def __init__(
         self, net, periods=1, *, formulation=None, dt_h=None, load_scale=None, net_elements=True,
-        weights_h=None,
     ):  # fmt: skip
-        self.periods, self.dt_h = time_axis(periods, dt_h)
-        self.weights_h = _weights(weights_h, self.periods)
+        self.time = TimeAxis(periods, dt_h)
+        self.periods, self.dt_h = self.time.index, self.time.dt_h
         networks = (
             net
             if isinstance(net, list | tuple)
@@ -84,8 +82,8 @@ class Model:
 
     @property
     def cost_hours(self):
-        """Hours each period stands for in the objective, (T,) (``dt_h`` unless weighted)."""
-        return np.full(len(self.periods), self.dt_h) if self.weights_h is None else self.weights_h
+        """Hours each period stands for in the objective, (T,): weight x probability x dt_h."""
+        return self.time.cost_hours
 
     # --- the first (or only) network, for single-network use ----------------------------------
     @property
@@ -121,9 +119,7 @@ class Model:
         reactive = any(self.networks[n].formulation.reactive for n in names if n in self.networks)
         grid = self.networks[names[0]].grid if names[0] in self.networks else self.grid
         grids = {k: v.grid for k, v in self.networks.items()}
-        return BuildContext(
-            grid, self.periods, self.dt_h, reactive, grids, self.weights_h, network=placed
-        )
+        return BuildContext(grid, self.time, reactive, grids, network=placed)
 
     def add(self, device, network=None):
         """Add a device to ``network`` (default: the first), or a system constraint; returns it.
@@ -351,6 +347,7 @@ class Model:
             by_network=by_network,
             injections=self._device_injections(),
             nets={name: network.net for name, network in self.networks.items()},
+            occurrences=self.time.occurrences,
         )
 
     def _device_injections(self):
@@ -409,19 +406,6 @@ class Model:
 def _solved(x):
     """The value of a solved expression, or an array as it is, as floats."""
     return np.asarray(x.value if hasattr(x, "value") else x, dtype=float)
-
-
-def _weights(weights_h, periods):
-    """Checked period weights (T,) or None."""
-    if weights_h is None:
-        return None
-    w = np.asarray(weights_h, dtype=float).reshape(-1)
-    if w.shape != (len(periods),) or not np.isfinite(w).all() or (w <= 0).any():
-        raise InputError(
-            f"Model: weights_h must be {len(periods)} positive numbers (hours each period "
-            f"stands for in the objective), got shape {np.shape(weights_h)}"
-        )
-    return w
 
 
 def _by_name(networks):

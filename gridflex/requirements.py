@@ -22,6 +22,7 @@ import pandas as pd
 from gridflex.errors import InputError
 from gridflex.parameters import Custom, Declared, Number, Shape
 from gridflex.products import RAMP_DOWN, RAMP_UP, as_product
+from gridflex.timeaxis import TimeAxis
 
 
 @dataclass(eq=False)
@@ -102,7 +103,7 @@ class Requirement(SystemConstraint):
         }
 
 
-def flexible_ramp_requirements(net_load_mw, kappa, previous_net_load_mw=None):
+def flexible_ramp_requirements(net_load_mw, kappa, previous_net_load_mw=None, time=None):
     """Up and down flexible-ramp requirements from a net-load forecast (seed 003, eqs. 20-21).
 
     .. math::
@@ -120,7 +121,11 @@ def flexible_ramp_requirements(net_load_mw, kappa, previous_net_load_mw=None):
     kappa : float
         Net-load fluctuation coefficient (largest forecast error rate), in [0, 1).
     previous_net_load_mw : float, optional
-        Net load in the period before the horizon (default: the first period's).
+        Net load in the period before the horizon, or before each open block (default: the
+        first period's own, i.e. only the band).
+    time : gridflex.timeaxis.TimeAxis, optional
+        The model's time axis (``model.time``): ``t-1`` stays inside each block (a cyclic
+        block's first period looks at its last). Default: one open block.
 
     Returns
     -------
@@ -130,8 +135,13 @@ def flexible_ramp_requirements(net_load_mw, kappa, previous_net_load_mw=None):
     net_load = np.asarray(net_load_mw, dtype=float).reshape(-1)
     if not 0.0 <= float(kappa) < 1.0:
         raise InputError(f"flexible_ramp_requirements: kappa must be in [0, 1), got {kappa}")
-    before = net_load[0] if previous_net_load_mw is None else float(previous_net_load_mw)
-    previous = np.r_[before, net_load[:-1]]
+    time = TimeAxis(len(net_load)) if time is None else time
+    if time.T != len(net_load):
+        raise InputError(
+            f"flexible_ramp_requirements: {len(net_load)} net loads for {time.T} periods"
+        )
+    before = None if previous_net_load_mw is None else [float(previous_net_load_mw)]
+    previous = time.previous(net_load.reshape(1, -1), before)[0]
     band = kappa * np.abs(net_load)  # eq. 20 as (1 +- kappa) NL flips for a negative net load
     up = np.maximum(0.0, net_load + band - previous)
     down = np.maximum(0.0, previous - (net_load - band))

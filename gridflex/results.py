@@ -54,6 +54,7 @@ class Results:
         by_network=None,
         injections=None,
         nets=None,
+        occurrences=None,
     ):
         self.tables = tables
         self.by_network = by_network or {}
@@ -63,6 +64,8 @@ class Results:
         self.objective = float(objective)
         self.solver, self.status = solver, status
         self.periods, self.dt_h = periods, dt_h
+        # how often each period occurs in the objective (block weight x probability), (T,)
+        self.occurrences = np.ones(len(periods)) if occurrences is None else occurrences
 
     def __getattr__(self, name):
         if name.startswith("res_"):
@@ -123,7 +126,15 @@ class Results:
             by_network=self.by_network,
             injections=self.injections,
             nets=self.nets,
+            occurrences=self.occurrences,
         )
+
+    def __getstate__(self):
+        return self.__dict__
+
+    def __setstate__(self, state):
+        state.setdefault("occurrences", np.ones(len(state["periods"])))
+        self.__dict__.update(state)
 
     def __repr__(self):
         return (
@@ -144,12 +155,14 @@ class Results:
         }
 
     def energy_mwh(self):
-        """Total energy per table of ``p_mw`` over the horizon (signs as in each table)."""
-        out = {}
+        """Total energy per table of ``p_mw`` over what the periods stand for (each period
+        ``dt_h`` times its block's weight and probability; the horizon for one block of weight
+        1), signs as in each table."""
+        out, hours = {}, self.occurrences * self.dt_h
         for name, table in self.tables.items():
             if name in ("res_bus", "res_line", "res_trafo") or "p_mw" not in table:
                 continue
-            out[name] = float(table["p_mw"].to_numpy().sum() * self.dt_h)
+            out[name] = float(hours @ table["p_mw"].to_numpy().sum(axis=1))
         return pd.Series(out, name="energy_mwh")
 
     def to_csv(self, directory):

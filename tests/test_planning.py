@@ -9,9 +9,10 @@ import pytest
 
 import gridflex as gf
 from gridflex.formulations.candidates import CandidateBranches, add_candidate_line
-from gridflex.planning import annualized_cost, annuity_factor, scenario_weights_h
+from gridflex.planning import annualized_cost, annuity_factor
 
-WEIGHTS = scenario_weights_h([0.7, 0.3])  # two operating scenarios: normal and peak
+SCENARIOS = gf.scenario_blocks([0.7, 0.3])  # two operating scenarios: normal and peak
+WEIGHTS = np.array([0.7 * 8760, 0.3 * 8760])  # hours of the year each one stands for
 LOAD = np.array([80.0, 150.0])
 
 
@@ -31,7 +32,7 @@ def solve(build_line=None, build_unit=None):
     if build_line is not None:  # fixed: the candidate line in service or absent
         net.line.loc[line, "in_service"] = bool(build_line)
         candidates = None
-    model = gf.Model(net, periods=2, formulation=gf.DC(candidates=candidates), weights_h=WEIGHTS,
+    model = gf.Model(net, periods=SCENARIOS, formulation=gf.DC(candidates=candidates),
                      net_elements=False)  # fmt: skip
     model.add(gf.Generator(0, 500.0, cost_per_mwh=20.0, name="remote"))
     model.add(gf.Generator(1, 300.0, cost_per_mwh=200.0, name="local_peaker"))
@@ -51,11 +52,11 @@ UNIT_COST = annualized_cost(1.5e6, 0.05, 25)
 def test_annuity_by_hand():
     assert annuity_factor(0.05, 20) == pytest.approx(0.0802426, rel=1e-6)
     assert annuity_factor(0.0, 10) == pytest.approx(0.1)
-    np.testing.assert_allclose(WEIGHTS, [0.7 * 8760, 0.3 * 8760])
-    with pytest.raises(gf.InputError, match="sum to 1"):
-        scenario_weights_h([0.5, 0.6])
-    with pytest.raises(gf.InputError, match="probability 0"):
-        scenario_weights_h([1.0, 0.0])
+    np.testing.assert_allclose(gf.TimeAxis(SCENARIOS).cost_hours, WEIGHTS)
+    with pytest.raises(gf.InputError, match=r"sum to 1\.1, not 1"):
+        gf.TimeAxis(gf.scenario_blocks([0.5, 0.6]))
+    with pytest.raises(gf.InputError, match=r"probability must lie in \(0, 1\], got 0.0"):
+        gf.TimeAxis(gf.scenario_blocks([1.0, 0.0]))
 
 
 def test_startup_costs_count_as_often_as_their_period():
@@ -63,7 +64,7 @@ def test_startup_costs_count_as_often_as_their_period():
     # period, start included, happens ten times: cost 10 x (start 100 + 5 MWh x 2).
     net = pp.create_empty_network()
     pp.create_bus(net, 110.0)
-    model = gf.Model(net, periods=1, weights_h=[10.0], net_elements=False)
+    model = gf.Model(net, periods=[gf.Block("x", 1, weight=10.0, cyclic=False)], net_elements=False)
     model.add(gf.Generator(0, 10.0, cost_per_mwh=2.0, commitment=True, initial_on=False,
                            startup_cost=100.0, name="g"))  # fmt: skip
     model.add(gf.Load(0, 5.0, name="d"))
@@ -99,5 +100,5 @@ def test_candidate_unit_errors():
     model.add(gf.Generator(1, np.inf, investment_cost=1.0, name="x"))
     with pytest.raises(gf.InputError, match="finite"):
         model.build()
-    with pytest.raises(gf.InputError, match="weights_h"):
-        gf.Model(net, periods=2, weights_h=[1.0, -1.0])
+    with pytest.raises(gf.InputError, match="weight must be a positive number"):
+        gf.Model(net, periods=[gf.Block("a", 1), gf.Block("b", 1, weight=-1.0)])

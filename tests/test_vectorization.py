@@ -46,6 +46,6 @@ def test_constraint_and_variable_count_independent_of_T(formulation):
 def test_variables_are_shaped_units_by_periods():
     problem = _model(8).build()
     shapes = {v.name(): v.shape for v in problem.variables()}
-    assert shapes["bess_e_mwh"] == (2, 9)  # states carry the initial value in column 0
+    assert shapes["bess_e_mwh"] == (2, 8)  # states at the end of each period
     assert shapes["uc_on"] == (2, 8)
     assert shapes["theta_rad"] == (118, 8)

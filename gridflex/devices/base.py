@@ -29,6 +29,7 @@ import pandas as pd
 from gridflex.conventions import CONSUMER
 from gridflex.errors import InputError
 from gridflex.parameters import Buses, Declared
+from gridflex.timeaxis import TimeAxis
 
 
 @dataclass(frozen=True)
@@ -36,23 +37,27 @@ class BuildContext:
     """What a device may know about the model it is built into."""
 
     grid: object  # gridflex.grid.Grid of the device's network
-    periods: pd.Index
-    dt_h: float
+    time: TimeAxis  # periods, dt_h, blocks and cost hours
     reactive: bool = False  # the device's network (or one of them) models reactive power
     grids: dict = field(default_factory=dict)  # every network's Grid by name
-    weights_h: np.ndarray | None = None  # hours each period stands for in the objective
     network: str = "net"  # the network the device was added to
 
     @property
+    def periods(self):
+        return self.time.index
+
+    @property
+    def dt_h(self):
+        return self.time.dt_h
+
+    @property
     def T(self):
-        return len(self.periods)
+        return self.time.T
 
     @property
     def cost_hours(self):
-        """Hours each period stands for in the objective, (T,): ``dt_h`` unless weighted."""
-        if self.weights_h is None:
-            return np.full(self.T, self.dt_h)
-        return self.weights_h
+        """Hours each period stands for in the objective, (T,): weight x probability x dt_h."""
+        return self.time.cost_hours
 
     def weighted_sum(self, expr):
         """``sum_t w_t sum_i expr[i, t]``: a cost rate (per hour) over the periods' hours."""

@@ -4,6 +4,10 @@
   energy, heat storage, delay-tolerant workload queue).
 - :func:`ramp_limits`: bounds on period-to-period changes.
 - :func:`window_sum_matrix`: sliding-window sums (minimum up/down times).
+- :func:`previous_columns`: a quantity now and in the period before, inside blocks.
+
+Every family that looks at the period before respects the blocks of the time axis
+(:mod:`gridflex.timeaxis`): nothing links the last period of one block to the next block.
 - :func:`convex_pwl_epigraph`: convex piecewise-linear costs as an LP epigraph.
 """
 
@@ -15,50 +19,113 @@ from gridflex.errors import InputError
 from gridflex.parameters import Custom
 
 
-def storage_dynamics(energy, inflow, retention=1.0):
-    """Energy balance of storage-like states.
+def storage_dynamics(time, energy, inflow, retention=1.0, initial=None):
+    """Energy balance of storage-like states, linked only inside each block of ``time``.
 
-    .. math:: e_{i,t+1} = r_{i} \\, e_{i,t} + \\mathrm{inflow}_{i,t}
+    .. math:: e_{i,t} = r_{i,t} \\, e_{i,t^-} + \\mathrm{inflow}_{i,t}
+
+    with ``t^-`` the period before ``t`` in its block (:meth:`TimeAxis.links`): the block's last
+    period for the first period of a cyclic block, or ``initial`` (the state before an open
+    block) otherwise.
 
     Parameters
     ----------
-    energy : cvxpy.Variable
-        States of shape ``(n, T + 1)``; column 0 is the initial state.
-    inflow : cvxpy.Expression
+    time : gridflex.timeaxis.TimeAxis
+    energy : cvxpy.Expression
+        State at the end of each period, shape ``(n, T)``.
+    inflow : cvxpy.Expression or numpy.ndarray
         Net energy added during each period, shape ``(n, T)`` (already times ``dt_h``).
     retention : float or numpy.ndarray
-        Share of the stored energy kept over one period, scalar, ``(n, 1)`` or ``(n, T)``.
+        Share of the stored energy kept over one period: scalar, ``(n, 1)`` or ``(n, T)``.
+    initial : numpy.ndarray
+        State before each open block, ``(n,)``; required when ``time`` has an open block.
+
+    Returns
+    -------
+    list of cvxpy constraints
     """
-    kept = energy[:, :-1] if np.all(retention == 1.0) else cp.multiply(retention, energy[:, :-1])
-    return energy[:, 1:] == kept + inflow
+    if time.open_first.size and initial is None:
+        raise ValueError("storage_dynamics: an open block needs the initial state")
+    now, before, cols = previous_columns(time, energy, initial)
+    if cols.size == 0:
+        return []
+    return [now == _kept(retention, before, cols) + columns(inflow, cols)]
 
 
-def ramp_limits(p, up, down, p_initial=None, extra_up=None, extra_down=None):
-    """Ramp constraints ``-down - extra_down <= p[t] - p[t-1] <= up + extra_up``.
+def _kept(retention, energy, cols):
+    """``retention * energy`` on the periods ``cols`` (retention scalar, (n, 1) or (n, T))."""
+    r = np.asarray(retention, dtype=float)
+    if np.all(r == 1.0):
+        return energy
+    if r.ndim == 2 and r.shape[1] > 1:
+        r = r[:, cols]
+    return cp.multiply(r, energy)
+
+
+def columns(x, cols):
+    """Columns ``cols`` of ``x`` (n, T): a slice when they are a contiguous run (cheaper)."""
+    cols = np.asarray(cols, dtype=int)
+    if cols.size and np.array_equal(cols, np.arange(cols[0], cols[0] + cols.size)):
+        return x[:, int(cols[0]) : int(cols[0]) + cols.size]
+    return x[:, cols]
+
+
+def previous_columns(time, x, initial=None):
+    """A quantity now and in the period before, inside the blocks of ``time``.
+
+    Returns ``(x_now, x_before, cols)``: ``x_now = x[:, cols]`` and ``x_before`` (n, len(cols))
+    for every period ``cols`` (in increasing order) that has a period before it in its block
+    (the block's last period for a cyclic block's first) and, with ``initial`` (n,), for the
+    first periods of open blocks, whose period before is ``initial``. For the differences
+    ``x_t - x_{t^-}`` of storage, ramps and start-ups.
+    """
+    t, prev = time.links()
+    first = time.open_first if initial is not None else np.zeros(0, dtype=int)
+    cols = np.concatenate([t, first])
+    if cols.size == 0:
+        return None, None, cols
+    pieces = [columns(x, prev)] if t.size else []
+    if first.size:
+        pieces.append(
+            np.reshape(np.asarray(initial, dtype=float), (-1, 1)) * np.ones((1, first.size))
+        )
+    before = pieces[0] if len(pieces) == 1 else cp.hstack(pieces)
+    order = np.argsort(cols, kind="stable")
+    if not np.array_equal(order, np.arange(cols.size)):
+        before, cols = before[:, order], cols[order]
+    return columns(x, cols), before, cols
+
+
+def ramp_limits(time, p, up, down, p_initial=None, extra_up=None, extra_down=None):
+    """Ramp constraints ``-down - extra_down <= p[t] - p[t^-] <= up + extra_up`` inside blocks.
 
     Parameters
     ----------
+    time : gridflex.timeaxis.TimeAxis
+        ``t^-`` is the period before ``t`` in its block (the last one for a cyclic block's
+        first period).
     p : cvxpy.Expression
         Power, shape ``(n, T)``.
     up, down : numpy.ndarray
         Largest change per period (MW per period), shape ``(n,)``; ``inf`` means no limit.
     p_initial : numpy.ndarray, optional
-        Power in the period before the horizon, shape ``(n,)``; without it the first period is
-        free.
+        Power before each open block, shape ``(n,)``; without it an open block's first period
+        is free.
     extra_up, extra_down : cvxpy.Expression, optional
         Extra room, shape ``(n, T)`` (e.g. start-up and shut-down allowances).
     """
     rows = np.flatnonzero(np.isfinite(up) | np.isfinite(down))
-    first = 1 if p_initial is None else 0
-    if rows.size == 0 or p.shape[1] <= first:
+    if rows.size == 0:
         return []
-    previous = p[:, :-1] if p_initial is None else cp.hstack([p_initial.reshape(-1, 1), p[:, :-1]])
-    delta = (p[:, first:] - previous)[rows, :]
+    now, before, cols = previous_columns(time, p, p_initial)
+    if cols.size == 0:
+        return []
+    delta = (now - before)[rows, :]
     rhs_up = _finite(up)[rows].reshape(-1, 1)
     rhs_down = _finite(down)[rows].reshape(-1, 1)
     if extra_up is not None:
-        rhs_up = rhs_up + extra_up[rows, first:]
-        rhs_down = rhs_down + extra_down[rows, first:]
+        rhs_up = rhs_up + columns(extra_up, cols)[rows, :]
+        rhs_down = rhs_down + columns(extra_down, cols)[rows, :]
     return [delta <= rhs_up, -delta <= rhs_down]
 
 
@@ -67,19 +134,24 @@ def _finite(limit, big=1e9):
     return np.where(np.isfinite(limit), limit, big)
 
 
-def window_sum_matrix(widths, T):
+def window_sum_matrix(widths, time):
     """Sparse matrix ``W`` with ``(W @ vec(x))[i*T + t] = sum_{k < widths[i]} x[i, t - k]``.
 
-    ``vec`` is row-major (unit-major), as ``cp.vec(x, order="C")``. Windows are cut at the start
-    of the horizon.
+    ``vec`` is row-major (unit-major), as ``cp.vec(x, order="C")``. ``t - k`` stays inside the
+    block of ``t``: windows are cut at the start of an open block and wrap around a cyclic one
+    (a window never longer than its block).
     """
-    widths = np.asarray(widths, dtype=int)
+    widths, T = np.asarray(widths, dtype=int), time.T
     n = len(widths)
     k = np.arange(max(int(widths.max(initial=1)), 1))
     i, kk, t = np.meshgrid(np.arange(n), k, np.arange(T), indexing="ij")
-    keep = (kk < widths[i]) & (t - kk >= 0)
-    rows = (i * T + t)[keep]
-    cols = (i * T + t - kk)[keep]
+    block = time.block_of[t]
+    start, length = time.starts[block], time.lengths[block]
+    position = t - start - kk
+    cyclic = time.cyclic[block]
+    keep = (kk < widths[i]) & ((position >= 0) | cyclic) & (kk < length)
+    source = start + np.mod(position, length)
+    rows, cols = (i * T + t)[keep], (i * T + source)[keep]
     return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n * T, n * T))
 
 

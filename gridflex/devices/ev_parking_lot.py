@@ -136,8 +136,8 @@ class EVParkingLot(Device):
         if (v.soc_min > v.soc_max).any():
             raise InputError(f"{self.owner}: soc_min must not exceed soc_max")
         v.offers = v.offers or {}
-        if v.contract_energy_mwh is None:
-            net = np.cumsum(v.arrival_energy_mwh - v.departure_energy_mwh, axis=1)
+        if v.contract_energy_mwh is None:  # arrived minus departed so far in the block
+            net = ctx.time.cumsum(v.arrival_energy_mwh - v.departure_energy_mwh)
             v.contract_energy_mwh = np.maximum(net, 0.0) + v.e_initial_mwh[:, None]
 
     # --- model ----------------------------------------------------------------------------
@@ -145,7 +145,7 @@ class EVParkingLot(Device):
         n, T, v, dt = self.n, b.ctx.T, b.values, b.ctx.dt_h
         p_ch = b.variable("p_charge_mw", (n, T), nonneg=True)
         p_dis = b.variable("p_discharge_mw", (n, T), nonneg=True)
-        e = b.variable("e_mwh", (n, T + 1))
+        e = b.variable("e_mwh", (n, T))  # at the end of each period
         build_offers(b, v.offers)
         out, into = p_dis + up_mw(b), p_ch + down_mw(b)
         charged = cp.multiply(as_column(v.eta_charge), p_ch)
@@ -154,11 +154,10 @@ class EVParkingLot(Device):
         exogenous = v.arrival_energy_mwh - v.departure_energy_mwh
         inflow = exogenous + dt * (charged - discharged)
         room = cp.multiply(as_column(v.soc_max), v.capacity_mwh)
-        cons = [
-            storage_dynamics(e, inflow),  # (4')
-            e[:, 0] == v.e_initial_mwh,
-            e[:, 1:] >= cp.multiply(as_column(v.soc_min), v.capacity_mwh),  # (8)
-            e[:, 1:] + absorbed <= room,  # (8) and (4'')
+        cons = storage_dynamics(b.ctx.time, e, inflow, initial=v.e_initial_mwh)  # (4')
+        cons += [
+            e >= cp.multiply(as_column(v.soc_min), v.capacity_mwh),  # (8)
+            e + absorbed <= room,  # (8) and (4'')
             out <= cp.multiply(as_column(v.contract_share), v.contract_energy_mwh),  # (5)
         ]
         return cons + self._mode_limits(b, out, into)
@@ -191,7 +190,7 @@ class EVParkingLot(Device):
 
     def results(self, b):
         v = b.values
-        e_end, cap = b.value("e_mwh")[:, 1:], v.capacity_mwh
+        e_end, cap = b.value("e_mwh"), v.capacity_mwh
         soc = np.divide(100.0 * e_end, cap, out=np.full(cap.shape, np.nan), where=cap > 0)
         p_ch, p_dis = b.value("p_charge_mw"), b.value("p_discharge_mw")
         out = {

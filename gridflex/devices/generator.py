@@ -7,7 +7,14 @@ import numpy as np
 
 from gridflex.conventions import PRODUCER
 from gridflex.devices.base import Device, Role, declared
-from gridflex.devices.blocks import Segments, convex_pwl_epigraph, ramp_limits, window_sum_matrix
+from gridflex.devices.blocks import (
+    Segments,
+    columns,
+    convex_pwl_epigraph,
+    previous_columns,
+    ramp_limits,
+    window_sum_matrix,
+)
 from gridflex.errors import InputError
 from gridflex.parameters import Flag, Number, Shape
 from gridflex.products import (
@@ -156,8 +163,9 @@ class Generator(Device):
             cons += [p <= cp.multiply(v.p_max_mw, on), p >= cp.multiply(v.p_min_mw, on)]
         else:
             cons += _finite_bounds(p, v.p_min_mw, v.p_max_mw, self.owner)
+        dt = b.ctx.dt_h
         cons += ramp_limits(
-            p, v.ramp_up_mw_per_h * b.ctx.dt_h, v.ramp_down_mw_per_h * b.ctx.dt_h, v.p_initial_mw
+            b.ctx.time, p, v.ramp_up_mw_per_h * dt, v.ramp_down_mw_per_h * dt, v.p_initial_mw
         )
         return cons + self._pwl(b)
 
@@ -173,18 +181,18 @@ class Generator(Device):
         n, T, v, p, u = self.n, b.ctx.T, b.values, b["p_mw"], b["on"]
         start = b.variable("startup", (n, T), Role.COMMITMENT, nonneg=True)
         stop = b.variable("shutdown", (n, T), Role.COMMITMENT, nonneg=True)
-        u0 = v.initial_on.astype(float)
-        u_prev = cp.hstack([u0.reshape(-1, 1), u[:, :-1]])
+        u_now, u_before, cols = previous_columns(b.ctx.time, u, v.initial_on.astype(float))
         cons = [
             p >= cp.multiply(v.p_min_mw, u),
             p <= cp.multiply(v.p_max_mw, u),
-            u - u_prev == start - stop,
+            u_now - u_before == columns(start, cols) - columns(stop, cols),
             start <= 1,
             stop <= 1,
         ]
         cons += self._min_up_down(b)
         big = v.p_max_mw.max(axis=1, keepdims=True)
         cons += ramp_limits(
+            b.ctx.time,
             p,
             v.ramp_up_mw_per_h * b.ctx.dt_h,
             v.ramp_down_mw_per_h * b.ctx.dt_h,
@@ -220,7 +228,7 @@ class Generator(Device):
         ):
             widths = np.ceil(hours / b.ctx.dt_h - 1e-9).astype(int)
             if widths.max(initial=0) > 1:
-                W = window_sum_matrix(widths, b.ctx.T)
+                W = window_sum_matrix(widths, b.ctx.time)
                 cons.append(W @ cp.vec(changes, order="C") <= cp.vec(rhs, order="C"))
         return cons
 

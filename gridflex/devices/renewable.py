@@ -5,6 +5,7 @@ import numpy as np
 
 from gridflex.conventions import PRODUCER
 from gridflex.devices.base import Device, Role, declared
+from gridflex.devices.blocks import columns, previous_columns
 from gridflex.parameters import Choice, Flag, Number, Shape
 from gridflex.products import RAMP_DOWN, RAMP_UP, Products
 from gridflex.profiles import check_fraction
@@ -39,8 +40,9 @@ class Renewable(Device):
       slower (on the seed-003 case, 68 s instead of 4 s per solve with HiGHS).
 
     Eq. 19 writes the change forward (``p_{t+1} - p_t``) while the requirement (eq. 21) looks
-    back (``P^{NL}_t - P^{NL}_{t-1}``); both readings align it to the change into period t, and
-    the first period has no ramp (the output before the horizon is not modelled).
+    back (``P^{NL}_t - P^{NL}_{t-1}``); both readings align it to the change into period t
+    inside its block (:mod:`gridflex.timeaxis`): the first period of an open block has no ramp
+    (the output before it is not modelled), a cyclic block's first looks at its last.
 
     Parameters
     ----------
@@ -91,27 +93,29 @@ class Renewable(Device):
 
     def _output_ramp(self, b):
         """Eq. 19: the output's change split into up and down parts (see the class doc)."""
-        available, reading = b.values.available, b.values.output_ramp
-        if not reading or b.ctx.T < 2:
+        available, reading, time = b.values.available, b.values.output_ramp, b.ctx.time
+        if not reading or time.T < 2:
             return []
         if reading == "forecast":
-            change = np.diff(available, axis=1, prepend=available[:, :1])
+            change = available - time.previous(available)
             b.expressions["ramp"] = (np.maximum(change, 0.0), np.maximum(-change, 0.0))
             return []
-        shape = (self.n, b.ctx.T)
+        shape = (self.n, time.T)
         up = b.variable("output_ramp_up_mw", shape, nonneg=True)
         down = b.variable("output_ramp_down_mw", shape, nonneg=True)
         rising = b.variable("output_rising", shape, Role.COMMITMENT, boolean=True)
         big = available.max(axis=1, keepdims=True)
-        p = self.injection_mw(b)
+        p_now, p_before, cols = previous_columns(time, self.injection_mw(b))
         b.expressions["ramp"] = (up, down)
-        return [
-            up[:, 1:] - down[:, 1:] == p[:, 1:] - p[:, :-1],
-            up[:, 0] == 0,
-            down[:, 0] == 0,
+        cons = [
             up <= cp.multiply(big, rising),
             down <= cp.multiply(big, 1 - rising),
         ]
+        if cols.size:
+            cons.append(columns(up, cols) - columns(down, cols) == p_now - p_before)
+        if time.open_first.size:  # no ramp into an open block's first period
+            cons += [up[:, time.open_first] == 0, down[:, time.open_first] == 0]
+        return cons
 
     def provision_mw(self, b, product):
         """Spilled power (``spillage_provides``) plus the output's own ramp (``output_ramp``)."""

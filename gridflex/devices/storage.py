@@ -87,21 +87,18 @@ class Storage(Device):
             check_order(getattr(v, k), v.e_mwh, owner=o, low_name=k, high_name="e_mwh")
 
     def formulate(self, b):
-        n, T, v, col, dt = self.n, b.ctx.T, b.values, as_column, b.ctx.dt_h
+        n, T, v, col, time = self.n, b.ctx.T, b.values, as_column, b.ctx.time
         p_ch = b.variable("p_charge_mw", (n, T), nonneg=True)
         p_dis = b.variable("p_discharge_mw", (n, T), nonneg=True)
-        e = b.variable("e_mwh", (n, T + 1))
-        retention = col((1.0 - v.self_discharge_per_h) ** dt)
-        inflow = dt * (
+        e = b.variable("e_mwh", (n, T))  # at the end of each period
+        retention = col((1.0 - v.self_discharge_per_h) ** time.dt_h)
+        inflow = time.dt_h * (
             cp.multiply(col(v.eta_charge), p_ch) - cp.multiply(col(1.0 / v.eta_discharge), p_dis)
         )
-        cons = [
-            storage_dynamics(e, inflow, retention),
-            e >= col(v.e_min_mwh),
-            e <= col(v.e_mwh),
-            e[:, 0] == v.e_initial_mwh,
-            e[:, T] >= v.e_final_mwh,
-        ]
+        cons = storage_dynamics(time, e, inflow, retention, initial=v.e_initial_mwh)
+        cons += [e >= col(v.e_min_mwh), e <= col(v.e_mwh)]
+        if time.open_last.size:  # open blocks end at or above the final energy
+            cons.append(e[:, time.open_last] >= col(v.e_final_mwh))
         return cons + self._power_limits(b)
 
     def _power_limits(self, b):
@@ -123,7 +120,6 @@ class Storage(Device):
 
     def results(self, b):
         p_ch, p_dis, e_end = b.value("p_charge_mw"), b.value("p_discharge_mw"), b.value("e_mwh")
-        e_end = e_end[:, 1:]
         cap = np.where(b.values.e_mwh > 0, b.values.e_mwh, np.nan).reshape(-1, 1)
         return {
             "p_mw": p_ch - p_dis,

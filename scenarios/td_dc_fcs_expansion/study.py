@@ -18,7 +18,7 @@ import pandas as pd
 
 import gridflex as gf
 from gridflex.formulations.candidates import CandidateBranches, add_candidate_line
-from gridflex.planning import annualized_cost, scenario_weights_h
+from gridflex.planning import annualized_cost
 
 COMPONENTS = {  # cost component -> the paper's part of F1/F2
     "investment": "investment",
@@ -53,7 +53,9 @@ class System:
         self.sc = scenario
         td = gf.networks.ieee24_ieee33(pcc_bus_number=2)
         self.t_bus, self.d_bus = td.t_bus, td.d_bus
-        self.weights = scenario_weights_h(option(scenario, "scenario_probabilities"))
+        # three one-period operating scenarios, each p_k x 8760 h of the year (cyclic blocks:
+        # nothing links one scenario to another)
+        self.blocks = gf.scenario_blocks(option(scenario, "scenario_probabilities"))
         self.factors = np.asarray(option(scenario, "scenario_load_factors"), dtype=float)
         self.d_net, self.d_lines = self._distribution(td.distribution)
         self.t_net, self.t_lines = self._transmission(td.transmission)
@@ -233,7 +235,7 @@ def add_regulation(model, system, mode, fixed_tau=None):
 
 
 def joint_model(system, mode, plan=None, fixed_tau=None):
-    model = gf.Model(_networks(system), periods=3, weights_h=system.weights)
+    model = gf.Model(_networks(system), periods=system.blocks)
     model.add(
         gf.Boundary(
             "T",
@@ -254,7 +256,7 @@ def joint_model(system, mode, plan=None, fixed_tau=None):
 
 def transmission_model(system, d_demand_mw, dc):
     """Transmission alone: the feeder as a load at the PCC, the DC set all in transmission."""
-    model = gf.Model([_network(system, "T")], periods=3, weights_h=system.weights)
+    model = gf.Model([_network(system, "T")], periods=system.blocks)
     model.add(gf.Load(system.t_bus, np.asarray(d_demand_mw).reshape(1, -1), name="feeder"))
     add_candidate_gens(model, system, "T")
     model.add(dc, network="T")
@@ -265,7 +267,7 @@ def distribution_model(system, dc2_mw, fcs):
     """Distribution alone: supply from its ext_grid at the purchase price."""
     coupled = gf.networks.CoupledTD(system.t_net, system.d_net, system.t_bus, system.d_bus)
     net = coupled.distribution_alone(option(system.sc, "purchase_price_per_mwh"))
-    model = gf.Model([_network(system, "D", net)], periods=3, weights_h=system.weights)
+    model = gf.Model([_network(system, "D", net)], periods=system.blocks)
     model.add(gf.Load(1, np.asarray(dc2_mw).reshape(1, -1), name="dc_2"), network="D")
     add_candidate_gens(model, system, "D")
     model.add(fcs, network="D")
@@ -344,7 +346,9 @@ def add_regulation_cost(split, system, taus):
     split = split.copy()
     for part, flex, tau in (("F1", system.dc_set(), taus[0]), ("F2", system.fcs_set(), taus[1])):
         alpha = np.broadcast_to(np.atleast_1d(flex.cost_per_mwh), (3,))
-        split.loc[part, "regulation"] += float(alpha @ np.abs(tau) @ system.weights)
+        split.loc[part, "regulation"] += float(
+            alpha @ np.abs(tau) @ gf.TimeAxis(system.blocks).cost_hours
+        )
     split["total"] = split[["investment", "operation", "curtailment", "regulation"]].sum(axis=1)
     return split
 
