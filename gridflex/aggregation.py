@@ -33,7 +33,7 @@ solved aggregate as closely as possible and reports what is left over.
 """
 
 from dataclasses import dataclass, replace
-from types import SimpleNamespace
+from types import MappingProxyType, SimpleNamespace
 
 import cvxpy as cp
 import numpy as np
@@ -60,16 +60,28 @@ class Member:
 def _screen_sets(value, owner, param):
     from gridflex.devices.spatial_flex import SpatialFlexSet
 
-    sets = list(value) if isinstance(value, list | tuple) else None
+    sets = tuple(value) if isinstance(value, list | tuple) else None
     if not sets or not all(isinstance(f, SpatialFlexSet) for f in sets):
         raise param.error(owner, "must be a non-empty list of SpatialFlexSet devices", value)
-    return sets
+    if len({id(f) for f in sets}) != len(sets):
+        raise param.error(owner, "lists one set twice", value)
+    return sets  # a tuple: edit by assigning a new list
 
 
 def _screen_inside(value, owner, param):
-    if not isinstance(value, dict):
-        raise param.error(owner, "must be a dict {network name: bus}", value)
-    return {str(k): int(b) for k, b in value.items()}
+    ok = isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(b, int | np.integer) and not isinstance(b, bool)
+        for k, b in value.items()
+    )
+    if not ok:
+        raise param.error(owner, "must be a dict {network name: bus index}", value)
+    return MappingProxyType({k: int(b) for k, b in value.items()})
+
+
+def _screen_aggregate(value, owner, param):
+    if not isinstance(value, AggregatedFlex):
+        raise param.error(owner, "must be an AggregatedFlex device", value)
+    return value
 
 
 class AggregatedFlex(Device):
@@ -107,7 +119,7 @@ class AggregatedFlex(Device):
 
     @property
     def revision(self):
-        return super().revision + sum(f.revision for f in self.sets)
+        return (super().revision, tuple((id(f), f.revision) for f in self.sets))
 
     # --- zones ------------------------------------------------------------------------------
     def _members(self, scope):
@@ -267,9 +279,9 @@ class AggregationLink(SystemConstraint):
     scope; the sum runs over the inner aggregate's zones inside its scope (not its zone 0).
     """
 
-    outer = Custom("AggregatedFlex", doc="the aggregate holding the inner scope's zone")
+    outer = Custom("AggregatedFlex", _screen_aggregate, doc="the aggregate holding the inner zone")
     outer_zone = Integer("-", Shape.SCALAR, doc="bus of the outer network: the inner scope")
-    inner = Custom("AggregatedFlex", doc="the aggregate of the inner network")
+    inner = Custom("AggregatedFlex", _screen_aggregate, doc="the aggregate of the inner network")
 
     def __init__(self, outer, outer_zone, inner, *, name=None):
         super().__init__(outer=outer, outer_zone=outer_zone, inner=inner, name=name)

@@ -68,7 +68,7 @@ class Model:
         )
         self.networks = _by_name(networks)
         self.devices = []
-        self._placement = {}  # device name -> the network it was added to
+        self._placement = {}  # id(device) -> the network it was added to
         self.requirements = []  # gridflex.requirements.Requirement, system-wide
         for network in self.networks.values():
             scale = network.load_scale
@@ -109,12 +109,19 @@ class Model:
 
     def network_of(self, device):
         """Name of the network ``device`` (or its name) was added to; its results go there."""
-        name = device if isinstance(device, str) else device.name
-        return self._placement[self.device(name).name]
+        return self._placement[id(self._member(device))]
+
+    def _member(self, device):
+        """The model's device given as itself or by name (an outsider is refused)."""
+        if isinstance(device, str):
+            return self.device(device)
+        if not any(d is device for d in self.devices):
+            raise KeyError(f"{device.owner} is not in this model (a different object?)")
+        return device
 
     def context(self, device=None):
         """The :class:`BuildContext` a device is checked and built with."""
-        placed = self.main.name if device is None else self._placement[device.name]
+        placed = self.main.name if device is None else self._placement[id(device)]
         names = [placed] if device is None else device.networks_touched(placed)
         reactive = any(self.networks[n].formulation.reactive for n in names if n in self.networks)
         grid = self.networks[names[0]].grid if names[0] in self.networks else self.grid
@@ -144,7 +151,7 @@ class Model:
         elif device.name in taken:
             raise InputError(f"Model.add: a device named '{device.name}' is already in the model")
         self.devices.append(device)
-        self._placement[device.name] = str(network or device.network or self.main.name)
+        self._placement[id(device)] = str(network or device.network or self.main.name)
         self.problem = None
         return device
 
@@ -172,6 +179,7 @@ class Model:
         constraints, injections and costs) which the model keeps (:meth:`build_of`); nothing
         is stored on the devices, so one device object may sit in several models.
         """
+        self._check_device_set()
         contexts = {d.name: self.context(d) for d in self.devices}
         values = {d.name: d.check(contexts[d.name]) for d in self.devices}  # all before any build
         self.device_builds = {
@@ -192,7 +200,7 @@ class Model:
             for k, e in network.formulation.cost_terms(self.builds[name]).items()
         ]
         objective = cp.Minimize(sum((e for _, _, e in self._cost_terms), cp.Constant(0.0)))
-        self.problem = cp.Problem(objective, constraints)
+        self.problem = self._built_problem = cp.Problem(objective, constraints)
         self._built_revisions = self._revisions()
         return self.problem
 
@@ -217,20 +225,47 @@ class Model:
     def build_of(self, device):
         """The :class:`~gridflex.devices.base.DeviceBuild` of ``device`` (or its name) in this
         model, built if needed: its variables by role, values, injections."""
-        name = device if isinstance(device, str) else device.name
-        self.device(name)  # a clear error for an unknown name
+        device = self._member(device)
         if self._stale():
             self.build()
-        return self.device_builds[name]
+        return self.device_builds[device.name]
+
+    def _check_device_set(self):
+        """Names still unique (a device renamed after ``add``), and no set both in the model
+        and inside an aggregate (its load would count twice)."""
+        names = [d.name for d in self.devices]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise InputError(f"Model: two devices are named '{twice[0]}' (renamed after add?)")
+        members = {id(f) for d in self.devices for f in getattr(d, "sets", ())}
+        both = [d for d in self.devices if id(d) in members]
+        if both:
+            raise InputError(
+                f"Model: {both[0].owner} is in the model and inside an AggregatedFlex; its "
+                "load would count twice (add either the set or the aggregate)"
+            )
 
     def _revisions(self):
         """What the current build was made from: devices, requirements and their edits."""
-        parts = [(d.name, id(d), d.revision) for d in self.devices]
+        parts = [(d.name, id(d), self._placement[id(d)], d.revision) for d in self.devices]
         return parts + [(r.name, id(r), r.revision) for r in self.requirements]
 
     def _stale(self):
-        """True when the problem must be (re)built: never built, or anything edited since."""
-        return self.problem is None or self._built_revisions != self._revisions()
+        """True when the problem must be (re)built: never built, or anything edited since.
+
+        A problem replaced by hand (``model.problem = ...``, e.g. with a plan fixed) is never
+        silently thrown away: editing the model after that raises instead.
+        """
+        if self.problem is None:
+            return True
+        if self._built_revisions == self._revisions():
+            return False
+        if self.problem is not self._built_problem:
+            raise InputError(
+                "Model: model.problem was replaced by hand and the model was edited since; "
+                "a rebuild would drop the hand-made changes: rebuild and re-apply them"
+            )
+        return True
 
     def _offsets(self):
         sizes = [n.grid.n_bus for n in self.networks.values()]
@@ -372,7 +407,7 @@ class Model:
     def _network_tables(self, name):
         tables = {}
         for b in self.device_builds.values():
-            if self._placement[b.device.name] != name:
+            if self._placement[id(b.device)] != name:
                 continue
             frames = b.device.result_frames(b)
             tables.setdefault(b.device.result_table, []).append(stack_frames(frames))

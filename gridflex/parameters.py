@@ -29,6 +29,10 @@ import pandas as pd
 from gridflex.errors import InputError
 from gridflex.profiles import unit_or_profile, unit_values
 
+LARGEST = 1e15
+"""Largest magnitude a finite number may have: beyond it solvers lose all precision (the issue
+was ``e_mwh=1e30`` ending in a raw solver error); infinities mean "no limit" where allowed."""
+
 
 class Shape(enum.Enum):
     """How many values a parameter holds."""
@@ -133,14 +137,13 @@ class Number(Param):
         return f"in {left}{_num(self.low)}, {_num(self.high)}{right}"
 
     def screen(self, value, owner):
-        frame = value if isinstance(value, pd.Series | pd.DataFrame) else None
         arr = self._array(value, owner)
         if self.shape is not Shape.PROFILE or arr.ndim != 1:  # 1-D profiles: at normalize,
             self._check_values(arr, owner)  # where the periods tell unit from period
-        if frame is not None:
-            return frame.astype(float).copy()
         arr = np.array(arr, dtype=float)
         arr.flags.writeable = False  # edit by assignment, so that models see the change
+        if isinstance(value, pd.Series | pd.DataFrame):  # read-only too, index kept
+            return _read_only_frame(value, arr)
         return float(arr) if arr.ndim == 0 else arr
 
     def _array(self, value, owner):
@@ -148,9 +151,12 @@ class Number(Param):
             raise self.error(owner, "must be one number", value)
         if isinstance(value, pd.Series | pd.DataFrame):
             value = value.to_numpy()
-        if isinstance(value, bool | np.bool_ | str | bytes):
-            raise self.error(owner, "must be a number", value)
-        arr = np.asarray(value)
+        if isinstance(value, bool | np.bool_ | str | bytes) or holds_bool(value):
+            raise self.error(owner, "must be a number (True/False are not numbers)", value)
+        try:
+            arr = np.asarray(value)
+        except ValueError:  # ragged nested lists
+            raise self.error(owner, f"must be {self._what()} (not ragged)", value) from None
         if arr.dtype.kind not in "iuf":
             raise self.error(owner, f"must be {self._what()}", value)
         return arr.astype(float)
@@ -165,6 +171,11 @@ class Number(Param):
             problem = "must not be NaN" if np.isnan(arr[idx]) else "must be finite"
             if np.isinf(arr[idx]) and self.allow_inf is not False:
                 problem += f" or {_num(self.allow_inf)} (no limit)"
+            raise self.error(owner, problem, arr[idx], _position(idx, arr.ndim, periods))
+        huge = np.isfinite(arr) & (np.abs(arr) > LARGEST)
+        if huge.any():
+            idx = tuple(np.argwhere(huge)[0])
+            problem = f"must not exceed {LARGEST:g} in magnitude (rescale, or use inf for no limit)"
             raise self.error(owner, problem, arr[idx], _position(idx, arr.ndim, periods))
         finite = np.where(np.isinf(arr), np.nan, arr)
         with np.errstate(invalid="ignore"):
@@ -225,7 +236,11 @@ class Flag(Param):
         if arr.dtype.kind != "b" or (self.shape is Shape.SCALAR and arr.ndim):
             many = " (or one per unit)" if self.shape is Shape.UNIT else ""
             raise self.error(owner, f"must be True or False{many}", value)
-        return bool(arr) if arr.ndim == 0 else arr.copy()
+        if arr.ndim == 0:
+            return bool(arr)
+        arr = arr.copy()
+        arr.flags.writeable = False
+        return arr
 
     def normalize(self, value, owner, n, periods):
         if self.shape is Shape.SCALAR:
@@ -274,7 +289,8 @@ class Buses(Param):
     def screen(self, value, owner):
         arr = np.atleast_1d(np.asarray(value))
         if isinstance(value, bool | np.bool_) or arr.dtype.kind not in "iu" or arr.ndim != 1:
-            if arr.dtype.kind == "f" and arr.ndim == 1 and np.all(arr == np.round(arr)):
+            whole = arr.dtype.kind == "f" and np.all(np.isfinite(arr) & (arr == np.round(arr)))
+            if whole and arr.ndim == 1:
                 arr = arr.astype(int)
             else:
                 raise self.error(owner, "must be one bus index or a non-empty list of them", value)
@@ -303,7 +319,14 @@ class Custom(Param):
         self.type_name, self._screen, self._normalize = type_name, screen, normalize
 
     def screen(self, value, owner):
-        return value if self._screen is None else self._screen(value, owner, self)
+        if self._screen is None:
+            return value
+        try:
+            return self._screen(value, owner, self)
+        except InputError:
+            raise
+        except (TypeError, ValueError, AttributeError, KeyError) as exc:
+            raise self.error(owner, f"is not a valid {self.type_name} ({exc})", value) from None
 
     def normalize(self, value, owner, n, periods):
         if value is None or self._normalize is None:
@@ -431,6 +454,24 @@ def markdown_table(frame):
     return "\n".join(lines)
 
 
+def holds_bool(value):
+    """True for lists, tuples and object arrays that hold a boolean anywhere."""
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind == "b" or (
+            value.dtype.kind == "O" and any(holds_bool(v) for v in value.ravel())
+        )
+    if isinstance(value, list | tuple):
+        return any(isinstance(v, bool | np.bool_) or holds_bool(v) for v in value)
+    return isinstance(value, bool | np.bool_)
+
+
+def _read_only_frame(value, arr):
+    """A copy of a Series/DataFrame over the read-only array ``arr`` (same index)."""
+    if isinstance(value, pd.Series):
+        return pd.Series(arr, index=value.index.copy(), name=value.name, copy=False)
+    return pd.DataFrame(arr, index=value.index.copy(), columns=value.columns.copy(), copy=False)
+
+
 # --- messages -----------------------------------------------------------------------------------
 def _num(x):
     return f"{x:g}"
@@ -439,8 +480,10 @@ def _num(x):
 def _show(value):
     if isinstance(value, np.generic):
         value = value.item()
-    if isinstance(value, np.ndarray | list | tuple) and np.size(value) > 6:
-        return f"an array of shape {np.shape(value)}"
+    if isinstance(value, np.ndarray) and value.size > 6:
+        return f"an array of shape {value.shape}"
+    if isinstance(value, list | tuple) and len(value) > 6:
+        return f"a {type(value).__name__} of {len(value)} items"
     text = repr(value)
     kind = type(value).__name__
     return (

@@ -25,6 +25,7 @@ module, with :func:`up_mw` and :func:`down_mw` of the build. Requirements
 
 import enum
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import cvxpy as cp
 import numpy as np
@@ -97,7 +98,7 @@ def _screen_offers(value, owner, param):
         declaration = Number("$/MWh", Shape.PROFILE, low=0)
         declaration.name = f"offers[{product.name}]"
         costs[product] = declaration.screen(cost, owner)
-    return costs
+    return MappingProxyType(costs)  # read-only: edit by assigning a new dict
 
 
 def _normalize_offers(value, owner, param, n, periods):

@@ -38,7 +38,7 @@ from gridflex.devices.base import Device
 from gridflex.errors import InputError
 from gridflex.formulations import Formulation
 from gridflex.model import Model
-from gridflex.parameters import constructor_defaults, declared_parameters
+from gridflex.parameters import Shape, constructor_defaults, declared_parameters, holds_bool
 
 try:  # Python >= 3.11
     import tomllib
@@ -505,7 +505,8 @@ def _parse_device(entry, k, file, reader):
         raise at.key("bus_number").error("give exactly one of 'bus_number' (1-based) or 'bus'")
     place = {g: _placement(entry[g], at.key(g)) for g in given}
     params = {p: _quantity(v, at.key(p), reader) for p, v in entry.items() if p not in DEVICE_KEYS}
-    _screen_params(Device.registry[dtype], params, at)
+    n = len(np.atleast_1d(next(iter(place.values())).value))
+    _screen_params(Device.registry[dtype], params, at, n, getattr(reader, "periods", None))
     return DeviceSpec(
         type=dtype,
         name=name,
@@ -527,12 +528,16 @@ def _constructor_parameters(cls):
     }
 
 
-def _screen_params(cls, params, at):
-    """Each value checked against its declaration now, so errors name the file and key."""
+def _screen_params(cls, params, at, n=None, periods=None):
+    """Each value checked against its declaration now (profiles against the scenario's
+    periods too), so errors name the file and key."""
     declarations = declared_parameters(cls)
     for key, quantity in params.items():
+        param = declarations[key]
         try:
-            declarations[key].screen(quantity.value, f"{cls.__name__}")
+            value = param.screen(quantity.value, cls.__name__)
+            if n is not None and periods is not None and param.shape is Shape.PROFILE:
+                param.normalize(value, cls.__name__, n, periods)
         except InputError as exc:
             raise at.key(key).error(str(exc).split(": ", 1)[-1]) from None
 
@@ -604,6 +609,8 @@ def _numbers(value, at):
         return list(value)
     if isinstance(value, list) and value and all(isinstance(v, bool) for v in value):
         return np.array(value, dtype=bool)  # switches per unit stay switches
+    if holds_bool(value):
+        return value  # a boolean among numbers: the declaration refuses it by name
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):

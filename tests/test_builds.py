@@ -134,3 +134,56 @@ def test_an_aggregate_rebuilds_when_one_of_its_sets_is_edited(two_bus_net):
     after = model.solve().objective
     assert before == pytest.approx(10 * 115 + 50 * 5 + 10.0, abs=1e-6)
     assert after == pytest.approx(10 * 112 + 50 * 8 + 4.0, abs=1e-6)
+
+
+def test_renaming_a_device_onto_another_name_is_refused(two_bus_net):
+    model = _model(two_bus_net, _devices(), PRICES[0])
+    model.solve()
+    model.device("demand").name = "bess"
+    with pytest.raises(gf.InputError, match="two devices are named 'bess'"):
+        model.solve()
+
+
+def test_a_renamed_device_still_solves(two_bus_net):
+    devices = _devices()
+    model = _model(two_bus_net, devices, PRICES[0])
+    before = model.solve().objective
+    devices[0].name = "battery"
+    result = model.solve()
+    assert result.objective == pytest.approx(before, rel=1e-9)
+    assert "battery" in result.res_storage["p_mw"].columns
+
+
+def test_a_problem_replaced_by_hand_is_not_dropped_silently(two_bus_net):
+    devices = _devices()
+    model = _model(two_bus_net, devices, PRICES[0])
+    problem = model.build()
+    model.problem = gf_problem_with(problem, model.build_of("bess")["p_charge_mw"] == 0)
+    assert model.solve().res_storage["p_charge_mw"].to_numpy().max() < 1e-7  # the hand-made fix
+    devices[2].p_mw = 12.0
+    with pytest.raises(gf.InputError, match="replaced by hand"):
+        model.solve()
+
+
+def gf_problem_with(problem, constraint):
+    import cvxpy as cp
+
+    return cp.Problem(problem.objective, [*problem.constraints, constraint])
+
+
+def test_build_of_refuses_a_device_of_another_model(two_bus_net):
+    model = _model(two_bus_net, _devices(), PRICES[0])
+    stranger = gf.Storage(1, p_mw=1.0, e_mwh=1.0, name="bess")  # same name, other object
+    with pytest.raises(KeyError, match="not in this model"):
+        model.build_of(stranger)
+    with pytest.raises(KeyError, match="not in this model"):
+        model.network_of(stranger)
+
+
+def test_a_set_in_the_model_and_in_an_aggregate_is_refused(two_bus_net):
+    dc = gf.DataCenter([0, 1], 60.0, 5.0, 5.0, name="dc")
+    model = gf.Model(two_bus_net, periods=1, net_elements=False)
+    model.add(dc)
+    model.add(gf.AggregatedFlex(sets=[dc], name="vpp"))
+    with pytest.raises(gf.InputError, match="DataCenter 'dc' is in the model and inside"):
+        model.build()

@@ -7,10 +7,12 @@ value. The docs tables must be the declarations.
 """
 
 import math
+import operator
 import re
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import gridflex as gf
@@ -21,6 +23,7 @@ from gridflex.parameters import (
     Flag,
     Integer,
     Number,
+    Shape,
     Text,
     declared_parameters,
     markdown_table,
@@ -60,12 +63,24 @@ SPECIAL = {  # bad values of structured parameters, with what the message must s
         ({"spinning": -1.0}, r"'offers\[spinning\]' \(\$/MWh\) must be >= 0, got -1.0"),
         ("spinning", "must be a dict"),
     ],
-    "pwl_cost": [([[0, 10]], "triples"), ([[(0, 10, math.nan)]], "triples")],
+    "pwl_cost": [
+        ([[0, 10]], "triples"),
+        ([[(0, 10, math.nan)]], "triples"),
+        ([[(30, 10, 5)]], "p_from_mw > p_to_mw"),
+        ([[(0, 10, True)]], "numbers"),
+    ],
     "spillage_provides": [("spinnig", "unknown product 'spinnig'")],
-    "shedding_provides": [("spinnig", "unknown product 'spinnig'")],
-    "networks": [("T", "must be a list of network names")],
+    "networks": [
+        ("T", "must be a list of network names"),
+        ([True, "D"], "must be a list of network names"),
+    ],
     "sets": [([], "non-empty list of SpatialFlexSet"), (["dc"], "SpatialFlexSet")],
-    "inside": [(3, r"must be a dict \{network name: bus\}")],
+    "shedding_provides": [("spinnig", "unknown product 'spinnig'"), (5, "not a valid products")],
+    "inside": [
+        (3, r"must be a dict \{network name: bus index\}"),
+        ({"D": 2.7}, "bus index"),
+        ({"D": True}, "bus index"),
+    ],
 }
 
 
@@ -84,6 +99,10 @@ def _bad_numbers(p):
         out.append((p.high + 1.0 if not p.high_open else float(p.high), "must "))
     if isinstance(p, Integer):
         out.append((1.5, "whole number"))
+    out.append((1e30, "must not exceed 1e\\+15 in magnitude"))  # the issue's raw solver error
+    if p.shape is not Shape.SCALAR:
+        out.append(([True, 4.0], "True/False are not numbers"))  # a boolean in a list
+        out.append(([[1.0, 2.0], [3.0]], "not ragged"))
     return out
 
 
@@ -137,6 +156,8 @@ def test_bad_value_is_refused_naming_device_parameter_and_value(cls_name, key, v
     assert re.search(words, message), message
     if key not in SPECIAL and not isinstance(value, list):
         assert repr(value) in message, message
+    if isinstance(value, list) and key not in SPECIAL:
+        assert f"{value!r} (list)" in message, message
 
 
 def test_the_catalogue_covers_every_device_class():
@@ -189,3 +210,25 @@ def test_docs_tables_are_the_declarations(page, cls_names):
     for name in cls_names:
         table = markdown_table(parameter_table(Device.registry[name]))
         assert table in text, f"docs/devices/{page}: regenerate with python -m gridflex.docgen"
+
+
+@pytest.mark.parametrize(
+    "make, edit",
+    [
+        (lambda: gf.Load(1, pd.Series([1.0, 2.0]), name="d"), lambda d: d.p_mw.__setitem__(0, 5)),
+        (lambda: gf.Generator([1, 2], 10.0, initial_on=np.array([True, True]), name="g"),
+         lambda d: d.initial_on.__setitem__(0, False)),
+        (lambda: gf.Generator(1, 10.0, offers={"spinning": 1.0}, name="g"),
+         lambda d: operator.setitem(d.offers, "spinning", 7.0)),
+        (lambda: gf.Generator(1, 10.0, pwl_cost=[[(0, 10, 5)]], name="g"),
+         lambda d: operator.setitem(d.pwl_cost[0], 0, (0, 10, 90))),
+        (lambda: gf.AggregatedFlex([_dc()], inside={"D": 1}, name="v"),
+         lambda d: operator.setitem(d.sets, 0, _dc())),
+        (lambda: gf.AggregatedFlex([_dc()], inside={"D": 1}, name="v"),
+         lambda d: operator.setitem(d.inside, "D", 2)),
+    ],
+)  # fmt: skip
+def test_in_place_edits_raise_instead_of_going_unseen(make, edit):
+    device = make()
+    with pytest.raises((ValueError, TypeError)):
+        edit(device)

@@ -266,3 +266,18 @@ def test_bad_time_axis(tmp_path):
     assert "[scenario], key 'start/freq': cannot build the time axis" in msg
     msg = load_error(tmp_path, HEAD.replace("periods = 4", "periods = 0") + STORAGE)
     assert "key 'periods': must be a positive integer, got 0" in msg
+
+
+def test_bad_values_are_refused_at_load_naming_file_entry_and_key(tmp_path):
+    # the declarations check every value when the file is read, CSV profiles included
+    msg = load_error(tmp_path, HEAD + STORAGE.replace("value = 40,", "value = 1e30,"))
+    assert "scenario.toml" in msg and "key 'e_mwh'" in msg and "1e+30" in msg
+    msg = load_error(tmp_path, HEAD + STORAGE.replace("value = [10, 20]", "value = [true, 20]"))
+    assert "key 'p_mw'" in msg and "True/False are not numbers" in msg
+    folder = write_scenario(tmp_path / "neg", HEAD + STORAGE + PV)
+    profiles = pd.read_csv(folder / "profiles.csv")
+    profiles.loc[2, "pv"] = -0.5
+    profiles.to_csv(folder / "profiles.csv", index=False)
+    with pytest.raises(gf.InputError) as info:
+        load_scenario(folder)
+    assert "key 'profile'" in str(info.value) and "period 2" in str(info.value)

@@ -182,12 +182,12 @@ class Device(Declared):
     @property
     def unit_labels(self):
         if self._unit_labels is not None:
-            return self._unit_labels
+            return list(self._unit_labels)
         return [self.name] if self.n == 1 else [f"{self.name}_{i}" for i in range(self.n)]
 
     @unit_labels.setter
     def unit_labels(self, labels):
-        self._unit_labels = None if labels is None else list(labels)
+        self._unit_labels = None if labels is None else tuple(labels)
 
     def terminals(self, network, values):
         """``(networks, buses)`` of each row of :meth:`injection_mw` (one per unit by default)."""

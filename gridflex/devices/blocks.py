@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from gridflex.errors import InputError
-from gridflex.parameters import Custom
+from gridflex.parameters import Custom, holds_bool
 
 
 def storage_dynamics(time, energy, inflow, retention=1.0, initial=None):
@@ -208,17 +208,18 @@ class Segments(Custom):
 
 
 def _screen_segments(value, owner, param):
-    try:
-        units = [np.asarray(segs, dtype=float) for segs in value]
-    except (TypeError, ValueError):
-        raise param.error(owner, "must be a list of segment lists per unit", value) from None
+    if isinstance(value, str | bytes) or holds_bool(value):
+        raise param.error(owner, "must be a list of segment lists per unit (numbers)", value)
+    units = [np.asarray(segs, dtype=float) for segs in value]
     for i, segs in enumerate(units):
         if segs.ndim != 2 or segs.shape[1] != 3 or not len(segs) or not np.isfinite(segs).all():
             raise param.error(
                 owner, "must list finite (p_from_mw, p_to_mw, cost_per_mwh) triples", value,
                 f"unit {i}",
             )  # fmt: skip
-    return [segs.tolist() for segs in units]
+        if np.any(segs[:, 0] > segs[:, 1]):
+            raise param.error(owner, "has a segment with p_from_mw > p_to_mw", value, f"unit {i}")
+    return tuple(tuple(map(tuple, segs.tolist())) for segs in units)  # read-only
 
 
 def _normalize_segments(value, owner, param, n, periods):

@@ -32,9 +32,9 @@ from gridflex.parameters import Custom, Number, Shape
 
 
 def _screen_networks(value, owner, param):
-    if isinstance(value, str) or not all(isinstance(x, str | int) for x in value):
+    if not isinstance(value, list | tuple) or not all(isinstance(x, str) and x for x in value):
         raise param.error(owner, "must be a list of network names, one per member", value)
-    return tuple(str(x) for x in value)
+    return tuple(value)
 
 
 class SpatialFlexSet(Device):
