@@ -43,9 +43,12 @@ class Generator(Device):
             + \\sum_{i,t} SU_i v_{i,t}
 
     Without commitment ``u = 1`` and ``v = w = 0``. With commitment ``u`` is binary and
-    ``u_t - u_{t-1} = v_t - w_t``; minimum up and down times hold as
-    ``sum_{k < UT} v_{t-k} <= u_t`` and ``sum_{k < DT} w_{t-k} <= 1 - u_t`` (windows cut at the
-    start of the horizon; the history before it is not carried over). Piecewise-linear costs
+    ``u_t - u_{t^-} = v_t - w_t``; minimum up and down times hold as
+    ``sum_{k < UT} v_{t-k} <= u_t`` and ``sum_{k < DT} w_{t-k} <= 1 - u_t``. Everything that
+    looks back (``t^-``, ramps, windows) stays inside the period's time block
+    (:mod:`gridflex.timeaxis`): a cyclic block wraps around (windows at most the block long);
+    an open block starts from ``initial_on`` and ``p_initial_mw``, and its windows are cut at its
+    start (the history before it is not carried over). Piecewise-linear costs
     (pandapower ``pwl_cost`` points, convex) replace ``c^1, c^2`` by an epigraph so the problem
     stays an LP/MILP.
 
@@ -108,12 +111,12 @@ class Generator(Device):
     pwl_cost = Segments()
     ramp_up_mw_per_h = Number("MW/h", low=0, allow_inf=math.inf, doc="ramp-up limit")
     ramp_down_mw_per_h = Number("MW/h", low=0, allow_inf=math.inf, doc="ramp-down limit")
-    p_initial_mw = Number("MW", optional=True, doc="output before the horizon")
+    p_initial_mw = Number("MW", optional=True, doc="output before the horizon (each open block)")
     commitment = Flag(doc="unit-commitment binaries")
     min_up_h = Number("h", low=0, doc="minimum up time")
     min_down_h = Number("h", low=0, doc="minimum down time")
     startup_cost = Number("$", low=0, doc="cost per start")
-    initial_on = Flag(Shape.UNIT, doc="committed before the horizon")
+    initial_on = Flag(Shape.UNIT, doc="committed before the horizon (each open block)")
     q_min_mvar = Number("Mvar", Shape.PROFILE, allow_inf=-math.inf, doc="lowest reactive output")
     q_max_mvar = Number("Mvar", Shape.PROFILE, allow_inf=math.inf, doc="highest reactive output")
     offers = Offers()

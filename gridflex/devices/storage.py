@@ -15,12 +15,15 @@ class Storage(Device):
 
     .. math::
 
-        e_{i,t+1} = r_i e_{i,t} + dt\\,(\\eta^{ch}_i p^{ch}_{i,t} - p^{dis}_{i,t} / \\eta^{dis}_i)
+        e_{i,t} = r_i e_{i,t^-} + dt\\,(\\eta^{ch}_i p^{ch}_{i,t} - p^{dis}_{i,t} / \\eta^{dis}_i)
 
         0 \\le p^{ch} \\le \\overline P^{ch}, \\quad 0 \\le p^{dis} \\le \\overline P^{dis}, \\quad
-        \\underline E \\le e \\le \\overline E, \\quad e_{i,0} = E^0_i, \\quad e_{i,T} \\ge E^T_i
+        \\underline E \\le e \\le \\overline E
 
-    with retention ``r = (1 - self_discharge_per_h) ** dt_h`` (the shared
+    with ``e`` the energy at the end of each period and ``t^-`` the period before ``t`` in its
+    time block (:mod:`gridflex.timeaxis`): in a cyclic block the first period follows the last;
+    an open block starts from ``e_initial_mwh`` (``E^0``) and ends with ``e >= e_final_mwh``
+    (``E^T``). Retention ``r = (1 - self_discharge_per_h) ** dt_h`` (the shared
     :func:`~gridflex.devices.blocks.storage_dynamics` block). With ``exclusive_modes`` a binary
     ``z`` forbids charging and discharging in the same period (``p^ch <= P z``,
     ``p^dis <= P (1 - z)``); without it, simultaneous charge and discharge is possible but never
