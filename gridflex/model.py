@@ -5,9 +5,16 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from gridflex.devices.base import BuildContext, Device
+from gridflex.devices.base import BuildContext, Device, Role
 from gridflex.errors import InputError
 from gridflex.network import Network
+from gridflex.problems.decisions import (
+    by_name,
+    device_decisions,
+    fixed_problem,
+    network_decisions,
+    write_back,
+)
 from gridflex.profiles import profile_values
 from gridflex.requirements import SystemConstraint, requirement_table
 from gridflex.results import (
@@ -69,6 +76,7 @@ class Model:
         self.networks = _by_name(networks)
         self.devices = []
         self._placement = {}  # id(device) -> the network it was added to
+        self._fixes = {}  # decision name -> values (kept across rebuilds)
         self.requirements = []  # gridflex.requirements.Requirement, system-wide
         for network in self.networks.values():
             scale = network.load_scale
@@ -200,9 +208,76 @@ class Model:
             for k, e in network.formulation.cost_terms(self.builds[name]).items()
         ]
         objective = cp.Minimize(sum((e for _, _, e in self._cost_terms), cp.Constant(0.0)))
-        self.problem = self._built_problem = cp.Problem(objective, constraints)
+        self._built_problem = cp.Problem(objective, constraints)
         self._built_revisions = self._revisions()
+        self._assemble()
         return self.problem
+
+    # --- decisions by role -----------------------------------------------------------------------
+    def decisions(self, role=None):
+        """The model's decisions (:class:`~gridflex.problems.decisions.Decision`), all or of one
+        :class:`~gridflex.devices.base.Role`: devices' variables and candidate branches."""
+        if self._stale():
+            self.build()
+        found = device_decisions(self.device_builds)
+        found += network_decisions(self.networks, self.builds)
+        return [d for d in found if role is None or d.role is role]
+
+    def fix(self, values):
+        """Hold decisions at ``values`` (``{"new_T.built": [1, 0], ...}``, e.g. another
+        result's ``plan``) in every later solve, until :meth:`unfix`. Checked now (names, shapes,
+        integrality); kept across rebuilds. Fixed decisions become continuous: with every
+        integer fixed the problem is an LP with prices."""
+        known = by_name(self.decisions(), list(values))
+        checked = {n: known[n].checked(v) for n, v in values.items()}
+        self._fixes.update(checked)
+        self._assemble()
+        return self
+
+    def unfix(self, names=None):
+        """Release fixed decisions (all by default): the next solve is the original problem."""
+        names = list(self._fixes) if names is None else list(names)
+        unknown = [n for n in names if n not in self._fixes]
+        if unknown:
+            raise InputError(
+                f"Model.unfix: '{unknown[0]}' is not fixed (fixed: {list(self._fixes)})"
+            )
+        for n in names:
+            del self._fixes[n]
+        if self.problem is not None:
+            self._assemble()
+        return self
+
+    @property
+    def fixed(self):
+        """``{decision name: values}`` currently fixed."""
+        return dict(self._fixes)
+
+    def evaluate(self, plan, **solve_options):
+        """Operation re-optimised with ``plan`` (``{decision name: values}``) fixed: a
+        :class:`~gridflex.results.Results`; the model is left as it was."""
+        before = dict(self._fixes)
+        try:
+            self.fix(plan)
+            return self.solve(**solve_options)
+        finally:
+            self._fixes = before
+            self._assemble()
+
+    def _assemble(self):
+        """The problem to solve: the built one, with the fixed decisions held (a copy)."""
+        if not self._fixes:
+            self.problem = self._assembled = self._built_problem
+            self._fixing = {}
+            return
+        decisions = by_name(self.decisions_of_build(), list(self._fixes))
+        fixes = {decisions[n]: v for n, v in self._fixes.items()}
+        self.problem, self._fixing = fixed_problem(self._built_problem, fixes)
+        self._assembled, self._fixed_now = self.problem, fixes
+
+    def decisions_of_build(self):
+        """The decisions of the current build (no rebuild)."""
+        return device_decisions(self.device_builds) + network_decisions(self.networks, self.builds)
 
     def _build_networks(self):
         """Every network's formulation on the nodal injections; returns their constraints."""
@@ -260,7 +335,7 @@ class Model:
             return True
         if self._built_revisions == self._revisions():
             return False
-        if self.problem is not self._built_problem:
+        if self.problem is not self._assembled:
             raise InputError(
                 "Model: model.problem was replaced by hand and the model was edited since; "
                 "a rebuild would drop the hand-made changes: rebuild and re-apply them"
@@ -339,9 +414,23 @@ class Model:
             info = {"method": "direct", "iterations": 1, "constraints_added": 0}
         if milp_prices and problem.is_mixed_integer():
             self._duals_from_fixed_integers(problem, **solver_options)
+        if self._fixes and self.problem is self._assembled:
+            write_back(self._fixed_now, self._built_problem, problem)
         result = self._results(used, problem)
         result.solve_info = {"solver": used, **info}
+        result.plan = {
+            d.name: d.value() for d in self.decisions_of_build() if d.role is Role.INVESTMENT
+        }
+        result.fixed_marginal = self._fixed_marginals(problem)
         return result
+
+    def _fixed_marginals(self, problem):
+        """``{decision name: dual of its fixing constraint}`` (objective per unit of the
+        decision) when the solve had fixed decisions and duals (an LP), else ``{}``."""
+        if not self._fixes or problem is not self.problem:
+            return {}
+        duals = {n: c.dual_value for n, (_, c) in self._fixing.items()}
+        return {n: np.asarray(v, dtype=float) for n, v in duals.items() if v is not None}
 
     def _lazy_sources(self):
         """Lazy constraint sources of this solve (one per network whose formulation has some,

@@ -12,7 +12,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cvxpy as cp
 import numpy as np
 import pandas as pd
 
@@ -192,23 +191,6 @@ def add_candidate_gens(model, system, network):
     )
 
 
-def fix_plan(model, plan):
-    """Fix every build decision of ``model`` (built) to ``plan``: the plan's operation is then
-    optimized with the same equations (candidate model included) as the planning problem."""
-    problem = model.build()
-    fixed = []
-    for name, build in model.builds.items():
-        if "built" in build.extra:
-            grid = model.networks[name].grid
-            labels = grid.branches.element_index[build.extra["candidate_positions"]]
-            values = dict(plan.built[(name, "line")])
-            fixed.append(build.extra["built"][:, 0] == np.array([values[x] for x in labels]))
-    for network in ("T", "D"):
-        built = model.build_of(f"new_{network}").variables["built"]
-        fixed.append(built == np.array([b for _, b in plan.built[(network, "gen")]]))
-    model.problem = cp.Problem(problem.objective, problem.constraints + fixed)
-
-
 def add_regulation(model, system, mode, fixed_tau=None):
     dc, fcs = system.dc_set(), system.fcs_set()
     if mode == "exact":
@@ -249,8 +231,8 @@ def joint_model(system, mode, plan=None, fixed_tau=None):
     for network in ("T", "D"):
         add_candidate_gens(model, system, network)
     add_regulation(model, system, mode, fixed_tau)
-    if plan is not None:
-        fix_plan(model, plan)
+    if plan is not None:  # every build decision held at the plan ({"T.built": ..., ...}): the
+        model.fix(plan)  # plan's operation, optimised with the planning model's equations
     return model
 
 
@@ -382,7 +364,8 @@ def case_individual(system, transmission_first=True):
         [cost_split(t_result, t_model).loc[["F1"]], cost_split(d_result, d_model).loc[["F2"]]]
     )
     plan = plan_of({"T": t_result, "D": d_result}, system)
-    return split, plan, (tau_dc, tau_fcs)
+    decisions = {**t_result.plan, **d_result.plan}  # T.built, new_T.built, D.built, new_D.built
+    return split, plan, decisions, (tau_dc, tau_fcs)
 
 
 def run(scenario, out_dir):
@@ -391,7 +374,7 @@ def run(scenario, out_dir):
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     system = System(scenario)
-    splits, plans, joint_results = {}, {}, {}
+    splits, plans, decisions, joint_results = {}, {}, {}, {}
     for label, mode in (
         ("Case 1 (no regulation)", "none"),
         ("Case 3 (joint, aggregated)", "aggregated"),
@@ -402,16 +385,16 @@ def run(scenario, out_dir):
             cost_split(result, model),
             plan_of({"T": result, "D": result}, system),
         )
+        decisions[label] = result.plan
         joint_results[label] = (model, result)
     for label, first in (("Case 2 (T then D)", True), ("Case 2 reverse (D then T)", False)):
-        splits[label], plans[label], taus = case_individual(system, first)
-        model, result = case_joint(system, "fixed", plans[label], taus)
+        splits[label], plans[label], decisions[label], taus = case_individual(system, first)
+        model, result = case_joint(system, "fixed", decisions[label], taus)
         joint_results[f"{label}, evaluated jointly"] = (model, result)
         splits[f"{label}, evaluated jointly"] = add_regulation_cost(
             cost_split(result, model), system, taus
         )
-    plan3 = plans["Case 3 (joint, aggregated)"]
-    model, result = case_joint(system, "exact", plan3)
+    model, result = case_joint(system, "exact", decisions["Case 3 (joint, aggregated)"])
     joint_results["Case 3 plan, exact operation"] = (model, result)
     splits["Case 3 plan, exact operation"] = cost_split(result, model)
     return report(system, splits, plans, joint_results, out, start)

@@ -1,0 +1,151 @@
+"""Decisions by role: list, fix, unfix and evaluate the variables a model's builds declare.
+
+Every device build declares its variables with a :class:`~gridflex.devices.base.Role`
+(operation, commitment, investment); formulations declare theirs (candidate branches are
+investments). A :class:`Decision` names one such variable ``"<owner>.<key>"`` (``"new_T.built"``,
+``"T.built"`` for network ``T``'s candidate lines), the same in every model that holds that
+owner, so a plan from one model fixes another.
+
+Fixing replaces the variable, in a copy of the problem, by a continuous twin held by one
+equality constraint ``twin == value`` (:func:`fixed_problem`). So a plan with every integer
+fixed is an LP with duals, the constraint's dual is the marginal value of the decision (what a
+Benders cut needs), and the built problem itself is never touched: unfixing returns it.
+"""
+
+from dataclasses import dataclass
+
+import cvxpy as cp
+import numpy as np
+
+from gridflex.devices.base import Role
+from gridflex.errors import InputError
+from gridflex.solvers import _substitute
+
+
+@dataclass(frozen=True, eq=False)
+class Decision:
+    """One decision variable of a model.
+
+    Attributes
+    ----------
+    owner : str
+        Device or network name.
+    key : str
+        The variable's key in its build (``"built"``, ``"on"``, ``"p_mw"``).
+    role : Role
+    variable : cvxpy.Variable
+    labels : list
+        What each row stands for (unit labels, candidate branches).
+    """
+
+    owner: str
+    key: str
+    role: Role
+    variable: cp.Variable
+    labels: list
+
+    @property
+    def name(self):
+        return f"{self.owner}.{self.key}"
+
+    @property
+    def integer(self):
+        attributes = self.variable.attributes
+        return bool(attributes["boolean"] or attributes["integer"])
+
+    def value(self):
+        """The solved value, rows as ``labels`` (one column per period, or one for a plan)."""
+        value = self.variable.value
+        return None if value is None else np.asarray(value, dtype=float)
+
+    def checked(self, values):
+        """``values`` shaped like the variable, or an :class:`InputError` naming the decision."""
+        arr = np.asarray(values, dtype=float)
+        shape = self.variable.shape
+        try:
+            arr = np.broadcast_to(arr.reshape(shape) if arr.size == np.prod(shape) else arr, shape)
+        except ValueError:
+            raise InputError(
+                f"decision '{self.name}': {np.shape(values)} values for shape {shape}"
+            ) from None
+        if not np.isfinite(arr).all():
+            raise InputError(f"decision '{self.name}': values must be finite")
+        if self.integer and not np.allclose(arr, np.round(arr)):
+            raise InputError(f"decision '{self.name}' is integer; got {arr.ravel().tolist()}")
+        if self.variable.attributes["boolean"] and ((arr < 0) | (arr > 1)).any():
+            raise InputError(f"decision '{self.name}' is binary; got {arr.ravel().tolist()}")
+        return np.array(arr)
+
+
+def device_decisions(builds):
+    """The decisions of device builds (``{name: DeviceBuild}``), in build order."""
+    return [
+        Decision(name, key, b.roles[key], var, list(b.unit_labels))
+        for name, b in builds.items()
+        for key, var in b.variables.items()
+    ]
+
+
+def network_decisions(networks, builds):
+    """Candidate branches of every network: ``"<network>.built"``, labels ``"line 33"``."""
+    out = []
+    for name, network in networks.items():
+        extra = builds[name].extra
+        if "built" not in extra:
+            continue
+        rows = extra["candidate_positions"]
+        branches = network.grid.branches
+        labels = [f"{e} {i}" for e, i in zip(branches.element[rows], branches.element_index[rows],
+                                             strict=True)]  # fmt: skip
+        out.append(Decision(name, "built", Role.INVESTMENT, extra["built"], labels))
+    return out
+
+
+def fixed_problem(problem, fixes):
+    """``problem`` with each fixed decision replaced by a continuous twin held at its value.
+
+    Parameters
+    ----------
+    problem : cvxpy.Problem
+    fixes : dict
+        ``{Decision: values}`` (checked).
+
+    Returns
+    -------
+    (cvxpy.Problem, dict)
+        The problem, and ``{decision name: (twin variable, fixing constraint)}``; after a solve,
+        the constraint's dual is the marginal value of the decision.
+    """
+    twins, fixing = {}, {}
+    for decision, values in fixes.items():
+        twin = cp.Variable(decision.variable.shape, name=f"{decision.name}_fixed")
+        twins[decision.variable.id] = twin
+        fixing[decision.name] = (twin, twin == values)
+    objective = type(problem.objective)(_substitute(problem.objective.args[0], twins))
+    constraints = [_substitute(c, twins) for c in problem.constraints]
+    constraints += [c for _, c in fixing.values()]
+    return cp.Problem(objective, constraints), fixing
+
+
+def write_back(fixes, built, solved):
+    """After a solve of a fixed problem: the original variables take the fixed values and the
+    built problem's constraints the duals of their copies, so result tables read as usual."""
+    for decision, values in fixes.items():
+        decision.variable.value = values
+    for ours, theirs in zip(built.constraints, solved.constraints, strict=False):
+        if theirs.dual_value is not None:
+            ours.save_dual_value(theirs.dual_value)
+
+
+def by_name(decisions, names, role=None):
+    """``{name: Decision}`` for ``names`` (all of ``role`` when None), with clear errors."""
+    known = {d.name: d for d in decisions}
+    if names is None:
+        return {n: d for n, d in known.items() if role is None or d.role is role}
+    missing = [n for n in names if n not in known]
+    if missing:
+        raise InputError(
+            f"no decision '{missing[0]}' in the model; decisions: {sorted(known)[:20]}"
+            + (" ..." if len(known) > 20 else "")
+        )
+    return {n: known[n] for n in names}
