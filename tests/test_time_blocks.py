@@ -233,3 +233,16 @@ def test_a_profile_that_does_not_fit_the_blocks_is_refused():
     model.add(gf.Load(0, [1.0, 2.0, 3.0, 4.0], name="d"))
     with pytest.raises(gf.InputError, match=r"Load 'd'.*'p_mw' has shape \(4,\); expected 5"):
         model.build()
+
+
+def test_p_initial_applies_at_the_start_of_every_open_block_by_hand():
+    # Demand 50 MW each hour; the cheap unit (10/MWh) starts from p_initial = 0 and ramps up at
+    # most 10 MW/h, the grid (50/MWh) serves the rest. Each open block restarts from 0: the unit
+    # makes 10, 20 in both blocks, 30 MWh of 100 per block: 2 x (30 x 10 + 70 x 50) = 7600. As
+    # one horizon it makes 10, 20, 30, 40: 100 x 10 + 100 x 50 = 6000.
+    case = ([50.0] * 4, dict(ramp_up_mw_per_h=10.0, p_initial_mw=0.0))
+    blocks = [Block("A", 2, cyclic=False), Block("B", 2, cyclic=False)]
+    result = _edge_model(blocks, *case).solve()
+    np.testing.assert_allclose(result.res_gen["p_mw"]["unit"], [10, 20, 10, 20], atol=1e-6)
+    assert result.objective == pytest.approx(2 * (30 * 10.0 + 70 * 50.0), rel=1e-9)
+    assert _edge_model(4, *case).solve().objective == pytest.approx(6000.0, rel=1e-9)
