@@ -10,6 +10,7 @@ from gridflex.errors import InputError
 from gridflex.network import Network
 from gridflex.problems.decisions import (
     by_name,
+    clear_duals,
     device_decisions,
     fixed_problem,
     network_decisions,
@@ -77,6 +78,8 @@ class Model:
         self.devices = []
         self._placement = {}  # id(device) -> the network it was added to
         self._fixes = {}  # decision name -> values (kept across rebuilds)
+        self._built_problem = self._assembled = None
+        self._fixing, self._fixed_now = {}, {}
         self.requirements = []  # gridflex.requirements.Requirement, system-wide
         for network in self.networks.values():
             scale = network.load_scale
@@ -209,8 +212,12 @@ class Model:
         ]
         objective = cp.Minimize(sum((e for _, _, e in self._cost_terms), cp.Constant(0.0)))
         self._built_problem = cp.Problem(objective, constraints)
+        try:
+            self._assemble()
+        except Exception:
+            self.problem = self._built_revisions = None  # stays stale: never half-built
+            raise
         self._built_revisions = self._revisions()
-        self._assemble()
         return self.problem
 
     # --- decisions by role -----------------------------------------------------------------------
@@ -228,6 +235,7 @@ class Model:
         result's ``plan``) in every later solve, until :meth:`unfix`. Checked now (names, shapes,
         integrality); kept across rebuilds. Fixed decisions become continuous: with every
         integer fixed the problem is an LP with prices."""
+        self._refuse_if_replaced("fix")
         known = by_name(self.decisions(), list(values))
         checked = {n: known[n].checked(v) for n, v in values.items()}
         self._fixes.update(checked)
@@ -236,6 +244,7 @@ class Model:
 
     def unfix(self, names=None):
         """Release fixed decisions (all by default): the next solve is the original problem."""
+        self._refuse_if_replaced("unfix")
         names = list(self._fixes) if names is None else list(names)
         unknown = [n for n in names if n not in self._fixes]
         if unknown:
@@ -256,13 +265,21 @@ class Model:
     def evaluate(self, plan, **solve_options):
         """Operation re-optimised with ``plan`` (``{decision name: values}``) fixed: a
         :class:`~gridflex.results.Results`; the model is left as it was."""
+        self._refuse_if_replaced("evaluate")
         before = dict(self._fixes)
         try:
             self.fix(plan)
             return self.solve(**solve_options)
         finally:
             self._fixes = before
-            self._assemble()
+            if self._built_problem is not None and self._built_revisions is not None:
+                self._assemble()
+
+    def _refuse_if_replaced(self, what):
+        if self.problem is not None and self.problem is not self._assembled:
+            raise InputError(
+                f"Model.{what}: model.problem was replaced by hand; {what} would drop it"
+            )
 
     def _assemble(self):
         """The problem to solve: the built one, with the fixed decisions held (a copy)."""
@@ -405,6 +422,13 @@ class Model:
         if self._stale():
             self.build()
         sources, limit = self._lazy_sources()
+        if sources and self._fixes:
+            raise InputError(
+                "Model.solve: fixed decisions with DC(lazy_limits=True) are not supported yet; "
+                "use gf.DC() for a solve with fixed decisions"
+            )
+        for constraint in self._built_problem.constraints:  # no duals left from earlier solves
+            clear_duals(constraint)
         if sources:
             used, problem, info = solve_lazy(
                 self.problem, sources, solver, max_rounds=limit, **solver_options
@@ -425,12 +449,13 @@ class Model:
         return result
 
     def _fixed_marginals(self, problem):
-        """``{decision name: dual of its fixing constraint}`` (objective per unit of the
-        decision) when the solve had fixed decisions and duals (an LP), else ``{}``."""
+        """``{decision name: d(objective) / d(its fixed value)}`` from the duals of the fixing
+        constraints, when the solve had fixed decisions and duals (an LP), else ``{}``."""
         if not self._fixes or problem is not self.problem:
             return {}
         duals = {n: c.dual_value for n, (_, c) in self._fixing.items()}
-        return {n: np.asarray(v, dtype=float) for n, v in duals.items() if v is not None}
+        # cvxpy's dual of ``twin == value`` is -d(objective)/d(value): report the derivative
+        return {n: -np.asarray(v, dtype=float) for n, v in duals.items() if v is not None}
 
     def _lazy_sources(self):
         """Lazy constraint sources of this solve (one per network whose formulation has some,

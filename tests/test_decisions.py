@@ -112,7 +112,7 @@ def test_the_marginal_value_of_a_fixed_decision_is_the_finite_difference():
     slope = (at[1e-3].objective - at[0.0].objective) / 1e-3
     marginal = float(at[0.0].fixed_marginal["cheap.p_mw"].ravel()[0])
     assert slope == pytest.approx(-40.0, rel=1e-6)
-    assert -marginal == pytest.approx(slope, rel=1e-6)  # cvxpy's dual of twin == value
+    assert marginal == pytest.approx(slope, rel=1e-6)  # d(objective) / d(fixed value)
     assert at[0.0].res_gen["p_mw"]["cheap"].iloc[0] == pytest.approx(40.0)
 
 
@@ -128,3 +128,71 @@ def test_bad_fixes_are_refused_naming_the_decision():
         model.fix({"net.built": [1, 0, 1]})
     with pytest.raises(gf.InputError, match="is not fixed"):
         model.unfix(["new_unit.built"])
+
+
+def one_bus_units():
+    net = pp.create_empty_network()
+    pp.create_bus(net, 110.0)
+    model = gf.Model(net, periods=2, net_elements=False)
+    model.add(gf.Generator(0, 100.0, cost_per_mwh=10.0, name="cheap"))
+    model.add(gf.Generator(0, 100.0, cost_per_mwh=50.0, investment_cost=100.0, name="new"))
+    model.add(gf.Load(0, [[80.0, 150.0]], name="d"))
+    return model
+
+
+def test_a_milp_after_a_fixed_lp_shows_no_old_prices():
+    model = one_bus_units()
+    assert np.isnan(model.solve().res_bus["price_per_mwh"].to_numpy()).all()  # a MILP
+    fixed = model.evaluate({"new.built": [1]})  # an LP: prices 10 and 50
+    np.testing.assert_allclose(fixed.res_bus["price_per_mwh"].to_numpy().ravel(), [10, 50])
+    assert np.isnan(model.solve().res_bus["price_per_mwh"].to_numpy()).all()
+
+
+def test_plans_are_checked_without_reshaping_and_with_a_tolerance():
+    model = one_bus_units()
+    with pytest.raises(gf.InputError, match=r"decision 'cheap\.p_mw': \(2, 1\) values"):
+        model.fix({"cheap.p_mw": [[80.0], [100.0]]})  # (T, n) as in result tables: refused
+    with pytest.raises(
+        gf.InputError, match=r"'bess\.p_charge_mw' is bounded in \[0, inf\]; got \[2\.0, -2\.0\]"
+    ):
+        gf_storage_model().fix({"bess.p_charge_mw": [[2.0, -2.0]]})  # nonneg variable
+    model.fix({"new.built": [1.000000001]})  # a solver's 1: accepted and rounded
+    assert model.fixed["new.built"].tolist() == [1.0]
+
+
+def gf_storage_model():
+    model = one_bus_units()
+    model.add(gf.Storage(0, p_mw=5.0, e_mwh=10.0, name="bess"))
+    return model
+
+
+def test_a_failed_fix_at_rebuild_leaves_the_model_stale_not_half_built():
+    model = one_bus_units()
+    model.fix({"new.built": [1]})
+    model.device("new").name = "renamed"  # the fixed decision no longer exists
+    for _ in range(2):  # the same clear error every time, never the old problem
+        with pytest.raises(gf.InputError, match=r"no decision 'new\.built'"):
+            model.solve()
+
+
+def test_evaluate_reports_the_models_own_input_error():
+    model = one_bus_units()
+    model.add(gf.Load(0, [1.0, 2.0, 3.0], name="bad"))  # 3 values for 2 periods
+    with pytest.raises(gf.InputError, match="Load 'bad'"):
+        model.evaluate({"new.built": [1]})
+
+
+def test_fix_refuses_to_drop_a_problem_replaced_by_hand():
+    model = one_bus_units()
+    problem = model.build()
+    model.problem = cp.Problem(problem.objective, problem.constraints)
+    with pytest.raises(gf.InputError, match="replaced by hand"):
+        model.evaluate({"new.built": [1]})
+
+
+def test_fixes_with_lazy_limits_are_refused_clearly(three_bus_net):
+    model = gf.Model(three_bus_net, periods=1, formulation=gf.DC(lazy_limits=True))
+    model.add(gf.Generator(bus=[0, 1], p_max_mw=[200, 200], cost_per_mwh=[10, 20], name="g"))
+    model.add(gf.Load(bus=2, p_mw=100.0, name="d"))
+    with pytest.raises(gf.InputError, match="lazy_limits"):
+        model.evaluate({"g.p_mw": [[20.0], [80.0]]})

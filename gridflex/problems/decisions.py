@@ -58,23 +58,38 @@ class Decision:
         value = self.variable.value
         return None if value is None else np.asarray(value, dtype=float)
 
-    def checked(self, values):
-        """``values`` shaped like the variable, or an :class:`InputError` naming the decision."""
+    def checked(self, values, tol=1e-6):
+        """``values`` shaped like the variable (no reshaping: a scalar, or broadcastable to its
+        shape), integers rounded, signs and 0/1 bounds checked with ``tol``; or an
+        :class:`InputError` naming the decision."""
         arr = np.asarray(values, dtype=float)
         shape = self.variable.shape
         try:
-            arr = np.broadcast_to(arr.reshape(shape) if arr.size == np.prod(shape) else arr, shape)
+            arr = np.array(np.broadcast_to(arr, shape))
         except ValueError:
             raise InputError(
-                f"decision '{self.name}': {np.shape(values)} values for shape {shape}"
+                f"decision '{self.name}': {np.shape(values)} values for shape {shape} "
+                "(rows as its labels, one column per period)"
             ) from None
         if not np.isfinite(arr).all():
             raise InputError(f"decision '{self.name}': values must be finite")
-        if self.integer and not np.allclose(arr, np.round(arr)):
-            raise InputError(f"decision '{self.name}' is integer; got {arr.ravel().tolist()}")
-        if self.variable.attributes["boolean"] and ((arr < 0) | (arr > 1)).any():
-            raise InputError(f"decision '{self.name}' is binary; got {arr.ravel().tolist()}")
-        return np.array(arr)
+        attributes = self.variable.attributes
+        if self.integer:
+            if not np.allclose(arr, np.round(arr), atol=tol, rtol=0):
+                raise InputError(f"decision '{self.name}' is integer; got {_show(arr)}")
+            arr = np.round(arr)
+        low = 0.0 if attributes["boolean"] or attributes["nonneg"] else -np.inf
+        high = 1.0 if attributes["boolean"] else (0.0 if attributes["nonpos"] else np.inf)
+        if ((arr < low - tol) | (arr > high + tol)).any():
+            kind = "binary" if attributes["boolean"] else "bounded"
+            raise InputError(
+                f"decision '{self.name}' is {kind} in [{low:g}, {high:g}]; got {_show(arr)}"
+            )
+        return np.clip(arr, low, high)
+
+
+def _show(arr):
+    return str(arr.ravel().tolist()) if arr.size <= 8 else f"an array of shape {arr.shape}"
 
 
 def device_decisions(builds):
@@ -118,7 +133,8 @@ def fixed_problem(problem, fixes):
     """
     twins, fixing = {}, {}
     for decision, values in fixes.items():
-        twin = cp.Variable(decision.variable.shape, name=f"{decision.name}_fixed")
+        sign = {k: decision.variable.attributes[k] for k in ("nonneg", "nonpos")}
+        twin = cp.Variable(decision.variable.shape, name=f"{decision.name}_fixed", **sign)
         twins[decision.variable.id] = twin
         fixing[decision.name] = (twin, twin == values)
     objective = type(problem.objective)(_substitute(problem.objective.args[0], twins))
@@ -133,8 +149,16 @@ def write_back(fixes, built, solved):
     for decision, values in fixes.items():
         decision.variable.value = values
     for ours, theirs in zip(built.constraints, solved.constraints, strict=False):
-        if theirs.dual_value is not None:
+        if theirs.dual_value is None:
+            clear_duals(ours)
+        else:
             ours.save_dual_value(theirs.dual_value)
+
+
+def clear_duals(constraint):
+    """Forget a constraint's dual value (a later MILP solve must not show an old LP's)."""
+    for dual in constraint.dual_variables:
+        dual.save_value(None)
 
 
 def by_name(decisions, names, role=None):
