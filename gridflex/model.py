@@ -226,9 +226,7 @@ class Model:
         :class:`~gridflex.devices.base.Role`: devices' variables and candidate branches."""
         if self._stale():
             self.build()
-        found = device_decisions(self.device_builds)
-        found += network_decisions(self.networks, self.builds)
-        return [d for d in found if role is None or d.role is role]
+        return [d for d in self.decisions_of_build() if role is None or d.role is role]
 
     def fix(self, values):
         """Hold decisions at ``values`` (``{"new_T.built": [1, 0], ...}``, e.g. another

@@ -129,10 +129,7 @@ class Results:
             occurrences=self.occurrences,
         )
 
-    def __getstate__(self):
-        return self.__dict__
-
-    def __setstate__(self, state):
+    def __setstate__(self, state):  # results pickled before occurrences existed
         state.setdefault("occurrences", np.ones(len(state["periods"])))
         self.__dict__.update(state)
 

@@ -104,12 +104,19 @@ def fix_integers(problem):
         for v in problem.variables()
         if v.attributes["boolean"] or v.attributes["integer"]
     }
-    objective = type(problem.objective)(_substitute(problem.objective.args[0], fixed))
-    return cp.Problem(objective, [_substitute(c, fixed) for c in problem.constraints])
+    return substitute_problem(problem, fixed)
+
+
+def substitute_problem(problem, replacements, extra=()):
+    """Copy of ``problem`` with variables replaced (``{variable id: expression}``) in its
+    objective and constraints (same order), plus the ``extra`` constraints at the end."""
+    objective = type(problem.objective)(_substitute(problem.objective.args[0], replacements))
+    constraints = [_substitute(c, replacements) for c in problem.constraints]
+    return cp.Problem(objective, [*constraints, *extra])
 
 
 def _substitute(expr, fixed):
-    """Copy of ``expr`` with the variables in ``fixed`` (id -> constant) replaced."""
+    """Copy of ``expr`` with the variables in ``fixed`` (id -> expression) replaced."""
     if isinstance(expr, cp.Variable):
         return fixed.get(expr.id, expr)
     if not expr.args:

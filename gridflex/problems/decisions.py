@@ -19,7 +19,7 @@ import numpy as np
 
 from gridflex.devices.base import Role
 from gridflex.errors import InputError
-from gridflex.solvers import _substitute
+from gridflex.solvers import substitute_problem
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,10 +137,7 @@ def fixed_problem(problem, fixes):
         twin = cp.Variable(decision.variable.shape, name=f"{decision.name}_fixed", **sign)
         twins[decision.variable.id] = twin
         fixing[decision.name] = (twin, twin == values)
-    objective = type(problem.objective)(_substitute(problem.objective.args[0], twins))
-    constraints = [_substitute(c, twins) for c in problem.constraints]
-    constraints += [c for _, c in fixing.values()]
-    return cp.Problem(objective, constraints), fixing
+    return substitute_problem(problem, twins, [c for _, c in fixing.values()]), fixing
 
 
 def write_back(fixes, built, solved):
