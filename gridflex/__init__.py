@@ -29,10 +29,11 @@ from gridflex.formulations import DC, DCPTDF, CopperPlate, Formulation, LinDistF
 from gridflex.grid import Grid
 from gridflex.model import Model
 from gridflex.network import Boundary, Network
+from gridflex.problems.planning import Investment
 from gridflex.requirements import Requirement, flexible_ramp_requirements
 from gridflex.results import Results
 from gridflex.scenario import load_scenario
-from gridflex.timeaxis import Block, TimeAxis, scenario_blocks
+from gridflex.timeaxis import Block, Horizon, Stage, TimeAxis, scenario_blocks
 from gridflex.validation import ACReport, validate_ac
 
 try:  # the networks package is installed from the repository's top-level networks/ folder
@@ -60,7 +61,9 @@ __all__ = [
     "Generator",
     "Grid",
     "GridflexError",
+    "Horizon",
     "InputError",
+    "Investment",
     "LinDistFlow",
     "Load",
     "Model",
@@ -72,6 +75,7 @@ __all__ = [
     "SolveError",
     "SolverNotInstalledError",
     "SpatialFlexSet",
+    "Stage",
     "Storage",
     "TimeAxis",
     "conventions",

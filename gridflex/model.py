@@ -16,6 +16,7 @@ from gridflex.problems.decisions import (
     network_decisions,
     write_back,
 )
+from gridflex.problems.planning import investment_table
 from gridflex.profiles import profile_values
 from gridflex.requirements import SystemConstraint, requirement_table
 from gridflex.results import (
@@ -52,6 +53,10 @@ class Model:
     net_elements : bool or dict
         For a single net: include its gens, sgens, ext_grids, loads and shunts as devices; a
         dict adds keyword arguments per table (``{"load": {"shed_cost_per_mwh": 200}}``).
+    horizon : Horizon, optional
+        Planning stages (multi-stage planning): every block names its stage, operating costs
+        are discounted by stage and investments are decided per stage
+        (:mod:`gridflex.problems.planning`).
 
     Examples
     --------
@@ -62,8 +67,9 @@ class Model:
 
     def __init__(
         self, net, periods=1, *, formulation=None, dt_h=None, load_scale=None, net_elements=True,
+        horizon=None,
     ):  # fmt: skip
-        self.time = TimeAxis(periods, dt_h)
+        self.time = TimeAxis(periods, dt_h, horizon)
         self.periods, self.dt_h = self.time.index, self.time.dt_h
         networks = (
             net
@@ -79,7 +85,8 @@ class Model:
         self._placement = {}  # id(device) -> the network it was added to
         self._fixes = {}  # decision name -> values (kept across rebuilds)
         self._built_problem = self._assembled = None
-        self._fixing, self._fixed_now = {}, {}
+        self._fixing, self._fixed_now, self._relaxed_now = {}, {}, {}
+        self._relax = None  # None, True (every integer decision) or a set of decision names
         self.requirements = []  # gridflex.requirements.Requirement, system-wide
         for network in self.networks.values():
             scale = network.load_scale
@@ -260,6 +267,44 @@ class Model:
         """``{decision name: values}`` currently fixed."""
         return dict(self._fixes)
 
+    def relax(self, names=None):
+        """Relax integrality of decisions (every integer decision by default) in later solves,
+        until :meth:`unrelax`: binaries become ``0 <= x <= 1``. A fixed decision stays fixed.
+        The result is a lower bound of the mixed-integer optimum; its plan may be fractional."""
+        self._refuse_if_replaced("relax")
+        if names is not None:
+            known = by_name(self.decisions(), list(names))
+            plain = [n for n, d in known.items() if not d.integer]
+            if plain:
+                raise InputError(f"Model.relax: '{plain[0]}' is not an integer decision")
+        self._relax = (
+            True
+            if names is None
+            else set(names) | (set() if self._relax in (None, True) else self._relax)
+        )
+        if self.problem is not None:
+            self._assemble()
+        return self
+
+    def unrelax(self):
+        """Restore integrality of every relaxed decision."""
+        self._refuse_if_replaced("unrelax")
+        self._relax = None
+        if self.problem is not None:
+            self._assemble()
+        return self
+
+    @property
+    def relaxed(self):
+        """Names of the decisions whose integrality is relaxed now."""
+        if self._relax is None:
+            return []
+        return [d.name for d in self.decisions() if self._relaxes(d)]
+
+    def _relaxes(self, decision):
+        chosen = self._relax is True or decision.name in (self._relax or ())
+        return chosen and decision.integer and decision.name not in self._fixes
+
     def evaluate(self, plan, **solve_options):
         """Operation re-optimised with ``plan`` (``{decision name: values}``) fixed: a
         :class:`~gridflex.results.Results`; the model is left as it was."""
@@ -280,14 +325,18 @@ class Model:
             )
 
     def _assemble(self):
-        """The problem to solve: the built one, with the fixed decisions held (a copy)."""
-        if not self._fixes:
+        """The problem to solve: the built one, with the fixed decisions held and the relaxed
+        ones continuous (a copy)."""
+        relaxed = [d for d in self.decisions_of_build() if self._relaxes(d)]
+        if not self._fixes and not relaxed:
             self.problem = self._assembled = self._built_problem
-            self._fixing = {}
+            self._fixing, self._fixed_now, self._relaxed_now = {}, {}, {}
             return
         decisions = by_name(self.decisions_of_build(), list(self._fixes))
         fixes = {decisions[n]: v for n, v in self._fixes.items()}
-        self.problem, self._fixing = fixed_problem(self._built_problem, fixes)
+        self.problem, self._fixing, self._relaxed_now = fixed_problem(
+            self._built_problem, fixes, relaxed
+        )
         self._assembled, self._fixed_now = self.problem, fixes
 
     def decisions_of_build(self):
@@ -305,7 +354,7 @@ class Model:
             self._injections[name] = (p, q)
             reactive = network.formulation.reactive
             build = network.formulation.build(
-                network.grid, p, len(self.periods), q if reactive else None
+                network.grid, p, len(self.periods), q if reactive else None, time=self.time
             )
             self.builds[name] = build
             constraints += build.constraints
@@ -420,10 +469,10 @@ class Model:
         if self._stale():
             self.build()
         sources, limit = self._lazy_sources()
-        if sources and self._fixes:
+        if sources and (self._fixes or self._relaxed_now):
             raise InputError(
-                "Model.solve: fixed decisions with DC(lazy_limits=True) are not supported yet; "
-                "use gf.DC() for a solve with fixed decisions"
+                "Model.solve: fixed or relaxed decisions with DC(lazy_limits=True) are not "
+                "supported yet; use gf.DC() for such a solve"
             )
         for constraint in self._built_problem.constraints:  # no duals left from earlier solves
             clear_duals(constraint)
@@ -436,15 +485,34 @@ class Model:
             info = {"method": "direct", "iterations": 1, "constraints_added": 0}
         if milp_prices and problem.is_mixed_integer():
             self._duals_from_fixed_integers(problem, **solver_options)
-        if self._fixes and self.problem is self._assembled:
-            write_back(self._fixed_now, self._built_problem, problem)
+        if (self._fixes or self._relaxed_now) and self.problem is self._assembled:
+            write_back(self._fixed_now, self._relaxed_now, self._built_problem, problem)
         result = self._results(used, problem)
         result.solve_info = {"solver": used, **info}
+        if self._relaxed_now:  # a relaxation: a lower bound, its plan may be fractional
+            result.solve_info["relaxed"] = [d.name for d in self._relaxed_now]
         result.plan = {
             d.name: d.value() for d in self.decisions_of_build() if d.role is Role.INVESTMENT
         }
         result.fixed_marginal = self._fixed_marginals(problem)
+        result.investments = self._investment_table()
         return result
+
+    def _investment_table(self):
+        """:func:`~gridflex.problems.planning.investment_table` of the solved build."""
+        rows = [
+            (name, b.unit_labels, b.variables["built"].value, b.expressions["built_plan"])
+            for name, b in self.device_builds.items()
+            if "built_plan" in b.expressions
+        ]
+        decisions = {d.name: d for d in network_decisions(self.networks, self.builds)}
+        rows += [
+            (name, decisions[f"{name}.built"].labels, build.extra["built"].value,
+             build.extra["candidate_plan"])
+            for name, build in self.builds.items()
+            if "candidate_plan" in build.extra
+        ]  # fmt: skip
+        return investment_table(rows, self.time.horizon.names if self.time.staged else None)
 
     def _fixed_marginals(self, problem):
         """``{decision name: d(objective) / d(its fixed value)}`` from the duals of the fixing

@@ -66,6 +66,8 @@ class Results:
         self.periods, self.dt_h = periods, dt_h
         # how often each period occurs in the objective (block weight x probability), (T,)
         self.occurrences = np.ones(len(periods)) if occurrences is None else occurrences
+        # planning: one row per candidate (built, stage, capital and charged cost), or None
+        self.investments = None
 
     def __getattr__(self, name):
         if name.startswith("res_"):
@@ -115,7 +117,7 @@ class Results:
             raise KeyError(
                 f"no network '{name}' in these results; networks: {list(self.by_network)}"
             )
-        return Results(
+        out = Results(
             self.by_network[name],
             self.costs,
             self.objective,
@@ -128,9 +130,12 @@ class Results:
             nets=self.nets,
             occurrences=self.occurrences,
         )
+        out.investments = self.investments
+        return out
 
     def __setstate__(self, state):  # results pickled before occurrences existed
         state.setdefault("occurrences", np.ones(len(state["periods"])))
+        state.setdefault("investments", None)
         self.__dict__.update(state)
 
     def __repr__(self):
@@ -154,7 +159,7 @@ class Results:
     def energy_mwh(self):
         """Total energy per table of ``p_mw`` over what the periods stand for (each period
         ``dt_h`` times its block's weight and probability; the horizon for one block of weight
-        1), signs as in each table."""
+        1; with stages, one year of each stage, undiscounted), signs as in each table."""
         out, hours = {}, self.occurrences * self.dt_h
         for name, table in self.tables.items():
             if name in ("res_bus", "res_line", "res_trafo") or "p_mw" not in table:
@@ -171,6 +176,8 @@ class Results:
         for name, table in self.tables.items():
             table.to_csv(directory / f"{name}.csv")
         self.costs.to_csv(directory / "costs.csv")
+        if self.investments is not None:
+            self.investments.to_csv(directory / "investments.csv")
 
 
 def stack_frames(frames_by_quantity):

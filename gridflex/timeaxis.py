@@ -13,7 +13,15 @@ renewables, flexible-ramp requirements): the period before a block's first perio
   **open** block, whose last period meets the devices' final values (``e_final_mwh``).
 
 A model built on a plain period count or DatetimeIndex has one open block of weight 1: its
-meaning is unchanged. With explicit blocks, period labels become a MultiIndex ``(block,
+meaning is unchanged.
+
+**Stages** (multi-stage planning): a :class:`Horizon` is a sequence of :class:`Stage` s of whole
+years, a discount rate to the base year (the start of the first stage) and a convention for how a
+stage's operation counts (:attr:`Horizon.operation`). Every block then names its stage; a
+period's cost hours are multiplied by its stage's operation factor, so every operating cost of
+every device is discounted the same way. Investments are charged by
+:mod:`gridflex.problems.planning`. Without a horizon the model has one stage of one year at rate
+0: costs are per year, as before. With explicit blocks, period labels become a MultiIndex ``(block,
 period)``, so typical days with the same clock times stay distinct; every result table uses it.
 
 :class:`TimeAxis` holds the index arrays that the vectorised families use (:meth:`TimeAxis.links`,
@@ -55,6 +63,133 @@ class Block:
     weight: float = 1.0
     probability: float | None = None
     cyclic: bool = True
+    stage: str | None = None
+
+
+OPERATION_CONVENTIONS = ("every_year", "first_year", "stage_start")
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A planning stage: a run of whole years in which the same blocks stand for every year.
+
+    Parameters
+    ----------
+    name : str
+    years : int
+        Length of the stage (>= 1).
+    """
+
+    name: str
+    years: int = 1
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """Planning stages and how their costs are discounted to the base year.
+
+    Year ``y`` (0 = the first stage's first year) is discounted by ``(1 + r)^-y``: costs of a
+    year count at its start (so the first stage's first year counts in full).
+
+    Parameters
+    ----------
+    stages : list of Stage
+        In time order; stage ``s`` starts where stage ``s - 1`` ends.
+    discount_rate : float
+        ``r`` (>= 0, per year).
+    operation : {"every_year", "first_year", "stage_start"}
+        How one year of a stage's blocks counts: ``"every_year"`` (default) repeats it in every
+        year of the stage, each year discounted (``sum_y (1+r)^-y`` over the stage's years);
+        ``"first_year"`` counts it once at the stage's start, ``(1+r)^-a_s`` (seed 001, eq. E10 of
+        notes-001); ``"stage_start"`` counts every year of the stage at the start's factor,
+        ``years x (1+r)^-a_s``.
+    """
+
+    stages: tuple
+    discount_rate: float = 0.0
+    operation: str = "every_year"
+
+    def __post_init__(self):
+        object.__setattr__(self, "stages", tuple(self.stages))
+        _check_horizon(self)
+
+    @property
+    def names(self):
+        return [s.name for s in self.stages]
+
+    @property
+    def years(self):
+        return np.array([s.years for s in self.stages], dtype=int)
+
+    @property
+    def start_years(self):
+        """First year of each stage, (S,): 0 for the first."""
+        return np.r_[0, np.cumsum(self.years)[:-1]].astype(int)
+
+    @property
+    def end_year(self):
+        """The year after the last stage ends."""
+        return int(self.years.sum())
+
+    def discount(self, year):
+        """``(1 + r)^-year`` (array or scalar)."""
+        return (1.0 + self.discount_rate) ** -np.asarray(year, dtype=float)
+
+    def year_sum(self, first, last):
+        """``sum_{y=first}^{last-1} (1+r)^-y`` elementwise (0 where ``last <= first``)."""
+        first, last = np.asarray(first, dtype=float), np.asarray(last, dtype=float)
+        r = self.discount_rate
+        if r == 0:
+            return np.maximum(last - first, 0.0)
+        value = (self.discount(first) - self.discount(last)) * (1.0 + r) / r
+        return np.where(last > first, value, 0.0)
+
+    def operation_factors(self):
+        """How many discounted years one year of each stage's blocks counts, (S,)."""
+        a, n = self.start_years, self.years
+        if self.operation == "every_year":
+            return self.year_sum(a, a + n)
+        if self.operation == "first_year":
+            return self.discount(a)
+        return n * self.discount(a)
+
+    def table(self):
+        """One row per stage: years, first year, discount factor at its start, operation factor."""
+        return pd.DataFrame(
+            {
+                "years": self.years,
+                "first_year": self.start_years,
+                "discount_at_start": self.discount(self.start_years),
+                "operation_factor": self.operation_factors(),
+            },
+            index=pd.Index(self.names, name="stage"),
+        )
+
+
+def _check_horizon(h):
+    if not h.stages or not all(isinstance(s, Stage) for s in h.stages):
+        raise InputError(f"Horizon: stages must be a non-empty list of gf.Stage, got {h.stages!r}")
+    names = [s.name for s in h.stages]
+    for k, s in enumerate(h.stages):
+        if not isinstance(s.name, str) or not s.name:
+            raise InputError(f"Horizon: stage {k} needs a non-empty name, got {s.name!r}")
+        y = s.years
+        if isinstance(y, bool) or not isinstance(y, int | np.integer) or y < 1:
+            raise InputError(
+                f"Horizon: stage '{s.name}' years must be a whole number >= 1, got {y!r}"
+            )
+    if len(set(names)) != len(names):
+        raise InputError(f"Horizon: stage names must be unique, got {names}")
+    r = h.discount_rate
+    if isinstance(r, bool) or not isinstance(r, int | float | np.number) or not 0 <= r < 1:
+        raise InputError(f"Horizon: discount_rate must be a number in [0, 1), got {r!r}")
+    if h.operation not in OPERATION_CONVENTIONS:
+        raise InputError(
+            f"Horizon: operation must be one of {OPERATION_CONVENTIONS}, got {h.operation!r}"
+        )
+
+
+ONE_YEAR = Horizon((Stage("all", 1),))  # the horizon of a model without stages
 
 
 class TimeAxis:
@@ -65,23 +200,32 @@ class TimeAxis:
     periods : int, pandas.DatetimeIndex, sequence, or list of Block
     dt_h : float, optional
         Period length in hours (from the timestamps' spacing by default; 1 for counts).
+    horizon : Horizon, optional
+        Planning stages; every block then names its stage (blocks in stage order).
     """
 
-    def __init__(self, periods, dt_h=None):
+    def __init__(self, periods, dt_h=None, horizon=None):
+        if horizon is not None and not isinstance(horizon, Horizon):
+            raise InputError(f"Model: horizon must be a gf.Horizon, got {type(horizon).__name__}")
+        self.horizon = horizon or ONE_YEAR
+        self.staged = horizon is not None
         if _is_block_list(periods):
             self.blocks = tuple(_checked_block(b, k) for k, b in enumerate(periods))
             self.index, self.dt_h, lengths = _block_index(self.blocks, dt_h)
         else:
             self.index, self.dt_h = time_axis(periods, dt_h)
-            self.blocks = (Block("all", len(self.index), cyclic=False),)
+            only = self.horizon.names[0] if self.staged and self.S == 1 else None
+            self.blocks = (Block("all", len(self.index), cyclic=False, stage=only),)
             lengths = [len(self.index)]
-        _check_probabilities(self.blocks)
+        self.block_stage = _block_stages(self.blocks, horizon)
+        _check_probabilities(self.blocks, self.block_stage, self.horizon)
         self.lengths = np.asarray(lengths, dtype=int)
         self.starts = np.r_[0, np.cumsum(self.lengths)[:-1]].astype(int)
         self.block_of = np.repeat(np.arange(len(self.blocks)), self.lengths)
         self.cyclic = np.array([b.cyclic for b in self.blocks], dtype=bool)
         self.open_first = self.starts[~self.cyclic]
         self.open_last = (self.starts + self.lengths - 1)[~self.cyclic]
+        self.stage_of = self.block_stage[self.block_of]  # (T,) stage position of each period
 
     @property
     def T(self):
@@ -100,8 +244,18 @@ class TimeAxis:
 
     @property
     def cost_hours(self):
-        """Hours each period counts in the objective (T,): weight x probability x dt_h."""
-        return self.occurrences * self.dt_h
+        """Hours each period counts in the objective (T,): weight x probability x dt_h, times
+        its stage's operation factor (discounted years; 1 without a horizon)."""
+        return self.occurrences * self.dt_h * self.horizon.operation_factors()[self.stage_of]
+
+    @property
+    def S(self):
+        """Number of stages (1 without a horizon)."""
+        return len(self.horizon.stages)
+
+    def stage_matrix(self):
+        """(S, T) 0/1: period ``t`` belongs to stage ``s``."""
+        return (self.stage_of[None, :] == np.arange(self.S)[:, None]).astype(float)
 
     def links(self):
         """``(t, previous)``: every period with a predecessor in its block, and that predecessor
@@ -148,8 +302,9 @@ class TimeAxis:
                     "weight": b.weight,
                     "probability": b.probability,
                     "cyclic": b.cyclic,
-                    "cost_hours_per_period": b.weight * (b.probability or 1.0) * self.dt_h,
+                    "cost_hours_per_period": self.cost_hours[s],
                 }
+                | ({"stage": self.horizon.names[self.block_stage[k]]} if self.staged else {})
             )
         return pd.DataFrame(rows).set_index("block")
 
@@ -157,18 +312,22 @@ class TimeAxis:
         return f"TimeAxis({self.T} periods of {self.dt_h} h in {len(self.blocks)} block(s))"
 
 
-def scenario_blocks(probabilities, periods_per_scenario=1, hours_per_year=8760.0, dt_h=1.0):
+def scenario_blocks(
+    probabilities, periods_per_scenario=1, hours_per_year=8760.0, dt_h=1.0, stage=None
+):
     """Operating scenarios of a planning study as blocks: scenario ``k`` with probability ``p_k``
     stands for ``p_k x hours_per_year`` hours of the year, spread over its periods.
 
     Each block gets ``weight = hours_per_year / (periods_per_scenario x dt_h)`` and the
     scenario's probability, so each of its periods counts ``p_k x hours_per_year /
     periods_per_scenario`` hours; blocks are cyclic (a scenario's dynamics close on itself).
+    With ``stage``, the blocks belong to that stage and are named ``"<stage>/scenario_k"``.
     """
     p = np.asarray(probabilities, dtype=float).reshape(-1)
     weight = hours_per_year / (periods_per_scenario * dt_h)
+    prefix = "" if stage is None else f"{stage}/"
     return [
-        Block(f"scenario_{k}", periods_per_scenario, weight=weight, probability=float(pk))
+        Block(f"{prefix}scenario_{k}", periods_per_scenario, weight, float(pk), stage=stage)
         for k, pk in enumerate(p)
     ]
 
@@ -220,12 +379,49 @@ def _block_index(blocks, dt_h):
     return index, float(steps[0]), [len(i) for i in labels]
 
 
-def _check_probabilities(blocks):
+def _block_stages(blocks, horizon):
+    """Stage position of every block (B,), with clear errors for unknown or unordered stages."""
+    named = [b.stage for b in blocks]
+    if horizon is None:
+        staged = [b for b in blocks if b.stage is not None]
+        if staged:
+            raise InputError(
+                f"Block '{staged[0].name}' names stage '{staged[0].stage}' but the model has no "
+                "horizon: Model(..., horizon=gf.Horizon([gf.Stage(...), ...]))"
+            )
+        return np.zeros(len(blocks), dtype=int)
+    position = {name: k for k, name in enumerate(horizon.names)}
+    for b in blocks:
+        if b.stage not in position:
+            raise InputError(
+                f"Block '{b.name}' is in stage {b.stage!r}, which is not in the horizon "
+                f"(stages {horizon.names}); give every block stage=<one of them>"
+            )
+    stages = np.array([position[s] for s in named], dtype=int)
+    back = np.flatnonzero(np.diff(stages) < 0)
+    if back.size:
+        k = int(back[0])
+        raise InputError(
+            f"Blocks out of stage order: '{blocks[k].name}' (stage '{named[k]}') comes before "
+            f"'{blocks[k + 1].name}' (stage '{named[k + 1]}'); list blocks in the horizon's order "
+            f"{horizon.names}"
+        )
+    empty = [horizon.names[s] for s in range(len(horizon.stages)) if s not in set(stages)]
+    if empty:
+        raise InputError(f"Horizon: stage '{empty[0]}' has no block (no operation to count)")
+    return stages
+
+
+def _check_probabilities(blocks, block_stage, horizon):
+    """Either every block has a probability or none; they sum to 1 within each stage."""
     given = [b.probability is not None for b in blocks]
     if any(given) and not all(given):
         missing = [b.name for b in blocks if b.probability is None]
         raise InputError(f"Model: blocks {missing} have no probability; give all or none")
-    if all(given):
-        total = sum(b.probability for b in blocks)
+    if not all(given):
+        return
+    totals = np.bincount(block_stage, [b.probability for b in blocks], len(horizon.stages))
+    for name, total in zip(horizon.names, totals, strict=True):
         if not np.isclose(total, 1.0, rtol=0, atol=1e-9):
-            raise InputError(f"Model: block probabilities sum to {total:.12g}, not 1")
+            where = f" of stage '{name}'" if len(totals) > 1 else ""
+            raise InputError(f"Model: block probabilities{where} sum to {total:.12g}, not 1")

@@ -100,7 +100,7 @@ def test_the_build_lists_decisions_by_role(two_bus_net):
     assert set(unit.decisions(Role.COMMITMENT)) == {"on", "startup", "shutdown"}
     assert set(unit.decisions(Role.OPERATION)) == {"p_mw", "spinning_mw"}
     assert unit["on"].name() == "unit_on"
-    candidate = gf.Generator(1, 10.0, investment_cost=5.0, name="new")
+    candidate = gf.Generator(1, 10.0, investment=5.0, name="new")
     model.add(candidate)
     assert set(model.build_of(candidate).decisions(Role.INVESTMENT)) == {"built"}
     with pytest.raises(KeyError, match="no device 'nope'"):

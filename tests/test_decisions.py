@@ -42,7 +42,7 @@ def planning_model():
                      net_elements=False)  # fmt: skip
     model.add(gf.Generator(0, 500.0, cost_per_mwh=20.0, name="remote"))
     model.add(gf.Generator(1, 300.0, cost_per_mwh=200.0, name="local_peaker"))
-    model.add(gf.Generator(1, 60.0, cost_per_mwh=30.0, investment_cost=UNIT_COST, name="new_unit"))
+    model.add(gf.Generator(1, 60.0, cost_per_mwh=30.0, investment=UNIT_COST, name="new_unit"))
     model.add(gf.Load(1, LOAD.reshape(1, -1), name="d"))
     return model
 
@@ -60,7 +60,7 @@ def test_decisions_are_listed_by_role_with_stable_names():
 @pytest.mark.parametrize("line, unit", list(itertools.product([0, 1], [0, 1])))
 def test_evaluate_a_plan_equals_the_brute_force_and_the_plan_as_bounds(line, unit):
     model = planning_model()
-    plan = {"net.built": [[line]], "new_unit.built": [unit]}
+    plan = {"net.built": [line], "new_unit.built": [unit]}
     evaluated = model.evaluate(plan)
     assert evaluated.objective == pytest.approx(brute_force(line, unit)[0], rel=1e-7)
     # the MILP with the plan as bounds, written by hand on the built problem
@@ -91,11 +91,11 @@ def test_fix_then_unfix_returns_the_original_optimum():
 
 def test_fixes_survive_a_rebuild_after_an_edit():
     model = planning_model()
-    model.fix({"new_unit.built": [0], "net.built": [[1]]})
+    model.fix({"new_unit.built": [0], "net.built": [1]})
     first = model.solve()
     model.device("d").p_mw = (LOAD * 1.1).reshape(1, -1)  # the model rebuilds; the plan stays
     again = model.solve()
-    assert again.plan["new_unit.built"][0] == 0 and again.plan["net.built"][0, 0] == 1
+    assert again.plan["new_unit.built"][0] == 0 and again.plan["net.built"][0] == 1
     assert again.objective > first.objective
 
 
@@ -135,7 +135,7 @@ def one_bus_units():
     pp.create_bus(net, 110.0)
     model = gf.Model(net, periods=2, net_elements=False)
     model.add(gf.Generator(0, 100.0, cost_per_mwh=10.0, name="cheap"))
-    model.add(gf.Generator(0, 100.0, cost_per_mwh=50.0, investment_cost=100.0, name="new"))
+    model.add(gf.Generator(0, 100.0, cost_per_mwh=50.0, investment=100.0, name="new"))
     model.add(gf.Load(0, [[80.0, 150.0]], name="d"))
     return model
 

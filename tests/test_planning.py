@@ -9,7 +9,7 @@ import pytest
 
 import gridflex as gf
 from gridflex.formulations.candidates import CandidateBranches, add_candidate_line
-from gridflex.planning import annualized_cost, annuity_factor
+from gridflex.problems.planning import annualized_cost, annuity_factor
 
 SCENARIOS = gf.scenario_blocks([0.7, 0.3])  # two operating scenarios: normal and peak
 WEIGHTS = np.array([0.7 * 8760, 0.3 * 8760])  # hours of the year each one stands for
@@ -36,7 +36,7 @@ def solve(build_line=None, build_unit=None):
                      net_elements=False)  # fmt: skip
     model.add(gf.Generator(0, 500.0, cost_per_mwh=20.0, name="remote"))
     model.add(gf.Generator(1, 300.0, cost_per_mwh=200.0, name="local_peaker"))
-    unit = dict(investment_cost=UNIT_COST) if build_unit is None else {}
+    unit = dict(investment=UNIT_COST) if build_unit is None else {}
     if build_unit is None or build_unit:
         model.add(gf.Generator(1, 60.0, cost_per_mwh=30.0, name="new_unit", **unit))
     model.add(gf.Load(1, LOAD.reshape(1, -1), name="d"))
@@ -97,7 +97,7 @@ def test_weights_scale_operation_not_investment():
 def test_candidate_unit_errors():
     net, _ = net_with_candidate()
     model = gf.Model(net, periods=1, net_elements=False)
-    model.add(gf.Generator(1, np.inf, investment_cost=1.0, name="x"))
+    model.add(gf.Generator(1, np.inf, investment=1.0, name="x"))
     with pytest.raises(gf.InputError, match="finite"):
         model.build()
     with pytest.raises(gf.InputError, match="weight must be a positive number"):

@@ -17,6 +17,7 @@ from gridflex.devices.blocks import (
 )
 from gridflex.errors import InputError
 from gridflex.parameters import Flag, Number, Shape
+from gridflex.problems.planning import InvestmentParam, build_decision, staged
 from gridflex.products import (
     Offers,
     build_offers,
@@ -93,11 +94,13 @@ class Generator(Device):
         Commitment before the horizon (default: on).
     offers : dict, optional
         Reserve/ramp products offered: product (or its name) -> offered cost per MW and hour.
-    investment_cost : float or array (n,), optional
-        Makes the units *candidates* (planning): a binary build decision ``y`` per unit,
-        ``y P_min <= p <= y P_max`` in every period, cost ``investment_cost * y`` (for the
-        modelled horizon: annualise it, :func:`gridflex.planning.annualized_cost`). Results
-        column ``built``.
+    investment : Investment or float, optional
+        Makes the units *candidates* (planning): a binary build decision per unit and stage
+        (:func:`gridflex.problems.planning.build_decision`), ``a P_min <= p <= a P_max`` in
+        every period with ``a`` the unit's availability (built in this or an earlier stage and
+        not retired), cost ``sum_s C factor_s x_s`` by the investment's charge convention
+        (:mod:`gridflex.problems.planning`; a bare number is charged once, as given). Results
+        column ``built`` (in service in the period).
     """
 
     sign = PRODUCER
@@ -120,13 +123,13 @@ class Generator(Device):
     q_min_mvar = Number("Mvar", Shape.PROFILE, allow_inf=-math.inf, doc="lowest reactive output")
     q_max_mvar = Number("Mvar", Shape.PROFILE, allow_inf=math.inf, doc="highest reactive output")
     offers = Offers()
-    investment_cost = Number("$", low=0, optional=True, doc="makes the units candidates")
+    investment = InvestmentParam()
 
     def __init__(
         self, bus, p_max_mw, p_min_mw=0.0, *, cost_per_mwh=0.0, cost_per_mw2h=0.0, cost_per_h=0.0,
         pwl_cost=None, ramp_up_mw_per_h=math.inf, ramp_down_mw_per_h=math.inf, p_initial_mw=None,
         commitment=False, min_up_h=0.0, min_down_h=0.0, startup_cost=0.0, initial_on=True,
-        q_min_mvar=-math.inf, q_max_mvar=math.inf, offers=None, investment_cost=None, name=None,
+        q_min_mvar=-math.inf, q_max_mvar=math.inf, offers=None, investment=None, name=None,
         unit_labels=None,
     ):  # fmt: skip
         super().__init__(**declared(locals()))
@@ -139,7 +142,7 @@ class Generator(Device):
             v.q_min_mvar, v.q_max_mvar, owner=o, low_name="q_min_mvar", high_name="q_max_mvar"
         )
         v.offers = v.offers or {}
-        candidate = v.investment_cost is not None
+        candidate = v.investment is not None
         require(
             not (candidate and v.commitment), f"{o}: candidate units cannot also have commitment"
         )
@@ -156,12 +159,14 @@ class Generator(Device):
         p = b.variable("p_mw", (n, T))
         if v.commitment:
             b.variable("on", (n, T), Role.COMMITMENT, boolean=True)
-        if v.investment_cost is not None:
-            b.variable("built", n, Role.INVESTMENT, boolean=True)
-        cons = self._reactive(b) + self._products(b)
+        cons = []
+        if v.investment is not None:
+            plan = staged(v.investment, b.ctx.time.horizon, self.owner)
+            _, b.expressions["investment"], cons = build_decision(b, "built", plan)
+        cons += self._reactive(b) + self._products(b)
         if v.commitment:
             return cons + self._commitment(b)
-        if v.investment_cost is not None:
+        if v.investment is not None:
             on = self._on(b)
             cons += [p <= cp.multiply(v.p_max_mw, on), p >= cp.multiply(v.p_min_mw, on)]
         else:
@@ -177,7 +182,7 @@ class Generator(Device):
         if "on" in b.variables:
             return b["on"]
         if "built" in b.variables:
-            return cp.reshape(b["built"], (self.n, 1), order="F") @ np.ones((1, b.ctx.T))
+            return b.expressions["built_available"]
         return 1.0
 
     def _commitment(self, b):
@@ -270,7 +275,7 @@ class Generator(Device):
             occurrences = b.ctx.cost_hours / b.ctx.dt_h  # how often each period stands for
             terms["startup"] = (v.startup_cost @ b["startup"]) @ occurrences
         if "built" in b.variables:
-            terms["investment"] = v.investment_cost @ b["built"]
+            terms["investment"] = b.expressions["investment"]
         return terms | offer_cost_terms(b, v.offers)
 
     def results(self, b):
@@ -281,7 +286,7 @@ class Generator(Device):
             out["on"] = np.round(b.value("on"))
             out["startup"] = np.round(b.value("startup"), 9)
         if "built" in b.variables:
-            out["built"] = np.repeat(np.round(b.value("built")).reshape(-1, 1), b.ctx.T, axis=1)
+            out["built"] = np.round(b.expressions["built_available"].value, 6)
         return out | offer_results(b)
 
 

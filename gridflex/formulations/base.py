@@ -33,10 +33,12 @@ class Formulation:
     has_branch_flows = False
     reactive = False
 
-    def build(self, grid, p_inj, T, q_inj=None):
+    def build(self, grid, p_inj, T, q_inj=None, time=None):
         """Return a :class:`NetworkBuild` for injections ``p_inj`` (n_bus, T) MW on ``grid``.
 
-        ``q_inj`` (n_bus, T) Mvar, producing positive, is given when :attr:`reactive` is True.
+        ``q_inj`` (n_bus, T) Mvar, producing positive, is given when :attr:`reactive` is True;
+        ``time`` is the model's :class:`~gridflex.timeaxis.TimeAxis` (stages of candidate
+        branches; ``TimeAxis(T)`` when not given).
         """
         raise NotImplementedError
 

@@ -1,10 +1,11 @@
 """Candidate branches: branches whose existence is a binary build decision (planning).
 
 A candidate is a line or transformer of the net (normally out of service) named by its
-pandapower index. Formulations that support candidates (:class:`~gridflex.formulations.DC`)
-create one binary ``built`` per candidate, shared by all periods, and add the candidate's
-investment cost to the objective. :func:`add_candidate_line` puts a new candidate line into a
-copy of a net.
+pandapower index. Formulations that support candidates (:class:`~gridflex.formulations.DC`,
+:class:`~gridflex.formulations.LinDistFlow`) create one binary build decision per candidate and
+stage (:func:`gridflex.problems.planning.build_variable`: built once, in service from its stage
+until it retires) and add its charged investment cost to the objective.
+:func:`add_candidate_line` puts a new candidate line into a copy of a net.
 """
 
 import copy
@@ -15,6 +16,13 @@ import pandapower as pp
 import pandas as pd
 
 from gridflex.errors import InputError
+from gridflex.problems.planning import (
+    Investment,
+    InvestmentParam,
+    build_stage_labels,
+    build_variable,
+    staged,
+)
 
 
 @dataclass
@@ -26,13 +34,19 @@ class CandidateBranches:
     line, trafo : list of int
         pandapower indices of candidate lines and transformers.
     cost : list of float
-        Investment cost per candidate (lines first, then trafos), in the objective's currency
-        for the modelled horizon (annualise and scale it to the horizon before passing it).
+        Capital cost per candidate (lines first, then trafos), in the objective's currency.
+    life_years, rate, charge, stages : optional
+        As :class:`~gridflex.problems.planning.Investment` (per candidate or one for all):
+        without a life the cost is charged once, as given, at the build.
     """
 
     line: list = field(default_factory=list)
     trafo: list = field(default_factory=list)
     cost: list | None = None
+    life_years: object = None
+    rate: object = None
+    charge: str | None = None
+    stages: tuple | None = None
 
     def positions(self, grid):
         """Branch positions in ``grid.branches`` (lines first), with clear errors."""
@@ -63,6 +77,31 @@ class CandidateBranches:
             raise InputError(f"candidate cost must be {n} non-negative numbers, got {self.cost}")
         return cost
 
+    def plan(self, n, horizon):
+        """The :class:`~gridflex.problems.planning.StagedInvestment` of the ``n`` candidates."""
+        owner = f"CandidateBranches(line={self.line}, trafo={self.trafo})"
+        terms = Investment(self.costs(n), self.life_years, self.rate, self.charge, self.stages)
+        param = InvestmentParam()
+        terms = param.normalize(param.screen(terms, owner), owner, n, None)
+        return staged(terms, horizon, owner)
+
+
+def candidate_decision(candidates, positions, time):
+    """Build decisions of the candidate branches at ``positions``: a dict for the network
+    build's ``extra`` (``built`` variable, ``built_available`` (n_c, T), ``investment`` cost,
+    ``candidate_constraints``, ``candidate_plan``, ``candidate_positions``)."""
+    plan = candidates.plan(len(positions), time.horizon)
+    built, available, cost, cons = build_variable("built", plan, time)
+    return {
+        "built": built,
+        "built_available": available,
+        "investment": cost,
+        "candidate_constraints": cons,
+        "candidate_plan": plan,
+        "candidate_positions": positions,
+        "stage_names": time.horizon.names if time.staged else None,
+    }
+
 
 def add_candidate_line(net, from_bus, to_bus, *, like=None, **parameters):
     """A copy of ``net`` with a new out-of-service line (a candidate) and its index.
@@ -92,25 +131,34 @@ def add_candidate_line(net, from_bus, to_bus, *, like=None, **parameters):
 
 
 def candidate_cost_terms(candidates, build):
-    """``{"investment": cost @ built}`` of a build with candidates, else ``{}``."""
+    """``{"investment": charged cost}`` of a build with candidates, else ``{}``."""
     if "built" not in build.extra:
         return {}
-    cost = candidates.costs(len(build.extra["candidate_positions"]))
-    return {"investment": cost @ build.extra["built"][:, 0]}
+    return {"investment": build.extra["investment"]}
 
 
 def candidate_table(candidates, build, grid):
-    """``{"res_candidate": DataFrame}``: element, index, built (0/1) and cost per candidate."""
+    """``{"res_candidate": DataFrame}``: element, index, built (0/1), build stage (with a
+    horizon), capital cost and charged cost per candidate."""
     if "built" not in build.extra:
         return {}
     pos = build.extra["candidate_positions"]
-    return {
-        "res_candidate": pd.DataFrame(
-            {
-                "element": grid.branches.element[pos],
-                "index": grid.branches.element_index[pos],
-                "built": np.round(build.extra["built"].value[:, 0]).astype(int),
-                "cost": candidates.costs(len(pos)),
-            }
-        )
+    plan = build.extra["candidate_plan"]
+    built = np.asarray(build.extra["built"].value, dtype=float).reshape(len(pos), -1)
+    names = build.extra["stage_names"]
+    table = {
+        "element": grid.branches.element[pos],
+        "index": grid.branches.element_index[pos],
+        "built": _whole(built.sum(axis=1)),
+        "capital_cost": plan.cost,
+        "charged_cost": (plan.charged * built).sum(axis=1),
     }
+    if names is not None:
+        table["stage"] = build_stage_labels(built, names)
+    return {"res_candidate": pd.DataFrame(table)}
+
+
+def _whole(x):
+    """Integers when every value is (a solved plan), else rounded floats (a relaxed one)."""
+    x = np.round(x, 6)
+    return x.astype(int) if np.array_equal(x, np.round(x)) else x

@@ -11,6 +11,6 @@ class CopperPlate(Formulation):
     The balance dual is the system price, the same at every bus.
     """
 
-    def build(self, grid, p_inj, T, q_inj=None):
+    def build(self, grid, p_inj, T, q_inj=None, time=None):
         balance = cp.sum(-p_inj, axis=0) == 0
         return NetworkBuild(constraints=[balance], balance=balance)

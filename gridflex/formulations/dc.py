@@ -11,8 +11,13 @@ import scipy.sparse.linalg as spla
 
 from gridflex.errors import InputError
 from gridflex.formulations.base import Formulation, NetworkBuild
-from gridflex.formulations.candidates import candidate_cost_terms, candidate_table
+from gridflex.formulations.candidates import (
+    candidate_cost_terms,
+    candidate_decision,
+    candidate_table,
+)
 from gridflex.solvers import CutBlock
+from gridflex.timeaxis import TimeAxis
 
 
 class DC(Formulation):
@@ -83,7 +88,7 @@ class DC(Formulation):
         if not (self.lazy_tol_mw >= 0 and self.lazy_max_iterations >= 1):
             raise InputError("DC: lazy_tol_mw must be >= 0 and lazy_max_iterations >= 1")
 
-    def build(self, grid, p_inj, T, q_inj=None):
+    def build(self, grid, p_inj, T, q_inj=None, time=None):
         if self.lazy_limits:
             return _build_lazy(grid, p_inj)
         theta = cp.Variable((grid.n_bus, T), name="theta_rad")
@@ -97,11 +102,11 @@ class DC(Formulation):
         cons += _flow_limits(flow, grid, fixed)
         extra = {"theta_rad": theta}
         if cand.size:
-            extra["built"], more = _candidate_constraints(
-                grid, theta, flow, cand, self.angle_limit_rad
+            extra |= candidate_decision(self.candidates, cand, time or TimeAxis(T))
+            cons += extra["candidate_constraints"]
+            cons += _candidate_constraints(
+                grid, theta, flow, cand, self.angle_limit_rad, extra["built_available"]
             )
-            cons += more
-            extra["candidate_positions"] = cand
         return NetworkBuild(cons, balance, branch_flow_mw=flow, extra=extra)
 
     def cost_terms(self, build):
@@ -254,8 +259,9 @@ class LazyLimits:
         return mu
 
 
-def _candidate_constraints(grid, theta, flow, cand, angle_limit):
-    r"""Big-M B-theta for candidates: Ohm's law holds when built, flow is zero when not.
+def _candidate_constraints(grid, theta, flow, cand, angle_limit, built):
+    r"""Big-M B-theta for candidates: Ohm's law holds when built (in service in the period,
+    ``built`` (n_c, T)), flow is zero when not.
 
     .. math::
 
@@ -269,7 +275,6 @@ def _candidate_constraints(grid, theta, flow, cand, angle_limit):
     b = grid.susceptance_mw_per_rad()[cand].reshape(-1, 1)
     A = grid.incidence(in_service_only=False)[cand]
     shift = -b * grid.branches.shift_rad[cand].reshape(-1, 1)
-    built = cp.Variable((len(cand), 1), boolean=True, name="built")
     big_m = 2.0 * np.abs(b) * angle_limit
     rating = grid.branches.rating_mva[cand].reshape(-1, 1)
     bound = np.where(np.isfinite(rating), rating, big_m)
@@ -279,7 +284,7 @@ def _candidate_constraints(grid, theta, flow, cand, angle_limit):
         cp.abs(flow[cand, :]) <= cp.multiply(bound, built),
         cp.abs(theta) <= angle_limit,
     ]
-    return built, cons
+    return cons
 
 
 class DCPTDF(Formulation):
@@ -293,7 +298,7 @@ class DCPTDF(Formulation):
 
     has_branch_flows = True
 
-    def build(self, grid, p_inj, T, q_inj=None):
+    def build(self, grid, p_inj, T, q_inj=None, time=None):
         ptdf = ptdf_matrix(grid)
         limited = np.flatnonzero(np.isfinite(grid.branches.rating_mva) & grid.branches.in_service)
         balance = cp.sum(-p_inj, axis=0) == 0

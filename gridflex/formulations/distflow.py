@@ -29,9 +29,14 @@ import scipy.sparse as sp
 
 from gridflex.errors import InputError
 from gridflex.formulations.base import Formulation, NetworkBuild
-from gridflex.formulations.candidates import candidate_cost_terms, candidate_table
+from gridflex.formulations.candidates import (
+    candidate_cost_terms,
+    candidate_decision,
+    candidate_table,
+)
 from gridflex.formulations.distflow_candidates import candidate_flow_from_mw, candidate_model
 from gridflex.formulations.radial import edge_rating_pu, radial_tree
+from gridflex.timeaxis import TimeAxis
 
 SHUNT_WARN_SHARE = 1e-3
 """Ignored line charging / trafo magnetising power above this share of the base warns."""
@@ -58,7 +63,7 @@ class _BranchFlow(Formulation):
     def __repr__(self):
         return f"{type(self).__name__}(vm_min_pu={self.vm_min_pu}, vm_max_pu={self.vm_max_pu})"
 
-    def build(self, grid, p_inj, T, q_inj=None):
+    def build(self, grid, p_inj, T, q_inj=None, time=None):
         """Return the :class:`NetworkBuild` (see the module docstring for the equations).
 
         ``extra`` holds the tree (``"tree"``), the per-unit variables ``"P"``, ``"Q"``
@@ -71,7 +76,7 @@ class _BranchFlow(Formulation):
         tree = radial_tree(grid)
         warn_ignored_shunts(grid)
         x = self._variables(grid, tree, T)
-        p_cand, q_cand, cand_cons, cand_extra = self._candidates(grid, tree, x)
+        p_cand, q_cand, cand_cons, cand_extra = self._candidates(grid, tree, x, time or TimeAxis(T))
         balance, q_balance = _balances(
             grid, tree, x, p_inj - grid.base_mva * p_cand, q_inj - grid.base_mva * q_cand
         )
@@ -85,7 +90,7 @@ class _BranchFlow(Formulation):
             flow = flow + candidate_flow_from_mw(grid, cand_extra, T)
         return NetworkBuild(cons, balance, flow, extra)
 
-    def _candidates(self, grid, tree, x):
+    def _candidates(self, grid, tree, x, time):
         """Candidate-branch terms ``(p, q, constraints, extra)``; none by default."""
         return 0.0, 0.0, [], {}
 
@@ -185,12 +190,16 @@ class LinDistFlow(_BranchFlow):
             )
         self.polygon_sides = int(polygon_sides)
 
-    def _candidates(self, grid, tree, x):
+    def _candidates(self, grid, tree, x, time):
         """Reinforcement candidates (see :mod:`gridflex.formulations.distflow_candidates`)."""
         if not self.candidates:
-            return super()._candidates(grid, tree, x)
+            return super()._candidates(grid, tree, x, time)
         positions = self.candidates.positions(grid)
-        return candidate_model(grid, tree, x, positions, self.polygon_sides)
+        decision = candidate_decision(self.candidates, positions, time)
+        p, q, cons, extra = candidate_model(
+            grid, tree, x, positions, self.polygon_sides, decision["built_available"]
+        )
+        return p, q, cons + decision["candidate_constraints"], extra | decision
 
     def cost_terms(self, build):
         return candidate_cost_terms(self.candidates, build) if self.candidates else {}

@@ -53,8 +53,9 @@ def candidate_edges(grid, tree, positions):
     return np.asarray(edges, dtype=int), np.asarray(forward)
 
 
-def candidate_model(grid, tree, x, positions, polygon_sides):
-    """Variables, constraints and bus-injection terms of the candidates.
+def candidate_model(grid, tree, x, positions, polygon_sides, built):
+    """Variables, constraints and bus-injection terms of the candidates, in service where
+    ``built`` (n_c, T) is 1.
 
     Returns ``(p_terms, q_terms, constraints, extra)``: ``p_terms``/``q_terms`` (n_bus, T) are
     the per-unit power the candidates take out of each bus (to add to the balances).
@@ -63,7 +64,6 @@ def candidate_model(grid, tree, x, positions, polygon_sides):
     n_c, T = len(positions), x["P"].shape[1]
     P = cp.Variable((n_c, T), name="p_candidate_pu")
     Q = cp.Variable((n_c, T), name="q_candidate_pu")
-    built = cp.Variable((n_c, 1), boolean=True, name="built")
     share = np.conj(
         (tree.r_pu[edges] + 1j * tree.x_pu[edges])
         / (grid.branches.r_pu[positions] + 1j * grid.branches.x_pu[positions])
@@ -79,7 +79,6 @@ def candidate_model(grid, tree, x, positions, polygon_sides):
     cons += _polygon(grid, positions, P, Q, built, polygon_sides)
     inc = (tree.parent_matrix(grid.n_bus)[edges] - tree.child_matrix(grid.n_bus)[edges]).T
     extra = {
-        "built": built,
         "P_candidate": P,
         "Q_candidate": Q,
         "candidate_forward": forward,

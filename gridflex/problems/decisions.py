@@ -116,40 +116,63 @@ def network_decisions(networks, builds):
     return out
 
 
-def fixed_problem(problem, fixes):
-    """``problem`` with each fixed decision replaced by a continuous twin held at its value.
+def fixed_problem(problem, fixes, relaxed=()):
+    """``problem`` with each fixed decision replaced by a continuous twin held at its value, and
+    each relaxed decision by a continuous twin within its bounds (0 <= x <= 1 for a binary).
 
     Parameters
     ----------
     problem : cvxpy.Problem
     fixes : dict
         ``{Decision: values}`` (checked).
+    relaxed : iterable of Decision
+        Integer decisions to relax (not fixed ones).
 
     Returns
     -------
-    (cvxpy.Problem, dict)
-        The problem, and ``{decision name: (twin variable, fixing constraint)}``; after a solve,
-        the constraint's dual is the marginal value of the decision.
+    (cvxpy.Problem, dict, dict)
+        The problem; ``{decision name: (twin variable, fixing constraint)}`` (after a solve,
+        the constraint's dual is the marginal value of the decision); ``{Decision: twin}`` of the
+        relaxed decisions.
     """
-    twins, fixing = {}, {}
+    twins, fixing, relaxing, extra = {}, {}, {}, []
     for decision, values in fixes.items():
-        sign = {k: decision.variable.attributes[k] for k in ("nonneg", "nonpos")}
-        twin = cp.Variable(decision.variable.shape, name=f"{decision.name}_fixed", **sign)
+        twin = _continuous_twin(decision, "fixed")
         twins[decision.variable.id] = twin
         fixing[decision.name] = (twin, twin == values)
-    return substitute_problem(problem, twins, [c for _, c in fixing.values()]), fixing
+        extra.append(fixing[decision.name][1])
+    for decision in relaxed:
+        twin = _continuous_twin(decision, "relaxed")
+        twins[decision.variable.id] = relaxing[decision] = twin
+        if decision.variable.attributes["boolean"]:
+            extra += [twin >= 0, twin <= 1]
+    return substitute_problem(problem, twins, extra), fixing, relaxing
 
 
-def write_back(fixes, built, solved):
-    """After a solve of a fixed problem: the original variables take the fixed values and the
-    built problem's constraints the duals of their copies, so result tables read as usual."""
+def _continuous_twin(decision, what):
+    sign = {k: decision.variable.attributes[k] for k in ("nonneg", "nonpos")}
+    return cp.Variable(decision.variable.shape, name=f"{decision.name}_{what}", **sign)
+
+
+def write_back(fixes, relaxed, built, solved):
+    """After a solve of a fixed or relaxed problem: the original variables take the fixed values
+    and the relaxed twins' values, and the built problem's constraints the duals of their
+    copies, so result tables read as usual."""
     for decision, values in fixes.items():
         decision.variable.value = values
+    for decision, twin in relaxed.items():
+        _assign(decision, twin)
     for ours, theirs in zip(built.constraints, solved.constraints, strict=False):
         if theirs.dual_value is None:
             clear_duals(ours)
         else:
             ours.save_dual_value(theirs.dual_value)
+
+
+def _assign(decision, twin):
+    """Give a relaxed (fractional) value to an integer variable (cvxpy's value setter refuses a
+    value outside the variable's domain; ``save_value`` stores it as is)."""
+    decision.variable.save_value(None if twin.value is None else np.asarray(twin.value, float))
 
 
 def clear_duals(constraint):

@@ -17,7 +17,7 @@ import pandas as pd
 
 import gridflex as gf
 from gridflex.formulations.candidates import CandidateBranches, add_candidate_line
-from gridflex.planning import annualized_cost
+from gridflex.problems.planning import annualized_cost
 
 COMPONENTS = {  # cost component -> the paper's part of F1/F2
     "investment": "investment",
@@ -186,7 +186,7 @@ def add_candidate_gens(model, system, network):
     buses, size, cost = system.candidate_gens(network)
     op = option(system.sc, f"{network.lower()}_candidate_gen_cost_per_mwh")
     model.add(
-        gf.Generator(buses, size, cost_per_mwh=op, investment_cost=cost, name=f"new_{network}"),
+        gf.Generator(buses, size, cost_per_mwh=op, investment=cost, name=f"new_{network}"),
         network=network,
     )
 
