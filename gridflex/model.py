@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from gridflex.carriers import node_balance, node_tables
 from gridflex.devices.base import BuildContext, Device, Role
 from gridflex.errors import InputError
 from gridflex.network import Network
@@ -209,6 +210,9 @@ class Model:
         constraints = [c for b in self.device_builds.values() for c in b.constraints]
         constraints += [c for b in self.system_builds.values() for c in b.constraints]
         constraints += self._build_networks()
+        self.node_balance = node_balance([p for b in self.device_builds.values() for p in b.ports])
+        if self.node_balance is not None:
+            constraints.append(self.node_balance.constraint)
         self._cost_terms = [
             (name, k, e) for name, b in self.device_builds.items() for k, e in b.costs.items()
         ]
@@ -272,16 +276,17 @@ class Model:
         until :meth:`unrelax`: binaries become ``0 <= x <= 1``. A fixed decision stays fixed.
         The result is a lower bound of the mixed-integer optimum; its plan may be fractional."""
         self._refuse_if_replaced("relax")
+        if isinstance(names, str):
+            raise InputError(f"Model.relax: give a list of decision names, got {names!r}")
         if names is not None:
             known = by_name(self.decisions(), list(names))
             plain = [n for n, d in known.items() if not d.integer]
             if plain:
                 raise InputError(f"Model.relax: '{plain[0]}' is not an integer decision")
-        self._relax = (
-            True
-            if names is None
-            else set(names) | (set() if self._relax in (None, True) else self._relax)
-        )
+        if names is None or self._relax is True:
+            self._relax = True  # every integer decision (a later list adds nothing)
+        else:
+            self._relax = set(names) | (self._relax or set())
         if self.problem is not None:
             self._assemble()
         return self
@@ -550,6 +555,9 @@ class Model:
         )
         if reserves is not None:
             by_network[self.main.name]["res_requirement"] = reserves
+        by_network[self.main.name].update(
+            node_tables(self.node_balance, self.cost_hours, self.periods)
+        )
         costs = cost_table([(owner, k, float(e.value)) for owner, k, e in self._cost_terms])
         return Results(
             by_network[self.main.name],
@@ -570,6 +578,8 @@ class Model:
         out = []
         for b in self.device_builds.values():
             d = b.device
+            if b.p_mw is None:  # no electric terminal (a device on carrier nodes only)
+                continue
             out.append(
                 DeviceInjection(
                     device=d.name,

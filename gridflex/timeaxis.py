@@ -110,6 +110,10 @@ class Horizon:
     operation: str = "every_year"
 
     def __post_init__(self):
+        if not isinstance(self.stages, list | tuple):
+            raise InputError(
+                f"Horizon: stages must be a list of gf.Stage, got {type(self.stages).__name__}"
+            )
         object.__setattr__(self, "stages", tuple(self.stages))
         _check_horizon(self)
 

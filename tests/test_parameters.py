@@ -37,6 +37,10 @@ def _dc():
     return gf.DataCenter([0, 1], 1.0, 0.5, 0.5, name="dc")
 
 
+HEAT, HEAT_2 = gf.Node("heat", gf.carriers.HEAT), gf.Node("heat_2", gf.carriers.HEAT)
+GAS, COOL = gf.Node("gas", gf.carriers.GAS), gf.Node("cool", gf.carriers.COOLING)
+
+
 VALID = {  # the smallest valid arguments of each class
     "Storage": dict(bus=1, p_mw=1.0, e_mwh=2.0),
     "Renewable": dict(bus=1, profile=0.5, capacity_mw=10.0),
@@ -55,7 +59,20 @@ VALID = {  # the smallest valid arguments of each class
     "FastChargingStation": dict(bus=[0, 1], baseline_mw=1.0, beta_down_mw=0.5, beta_up_mw=0.5),
     "AggregatedFlex": dict(sets=None),  # filled per test (a fresh set)
     "Boundary": dict(from_network="T", from_bus=0, to_network="D", to_bus=0),
+    "Converter": dict(input=GAS, output=HEAT),
+    "GasBoiler": dict(gas=GAS, heat=HEAT),
+    "ElectricBoiler": dict(bus=1, heat=HEAT),
+    "HeatPump": dict(bus=1, heat=HEAT),
+    "ElectricChiller": dict(bus=1, cooling=COOL),
+    "AbsorptionChiller": dict(heat=HEAT, cooling=COOL),
+    "CHP": dict(gas=GAS, bus=1, heat=HEAT),
+    "CarrierLink": dict(from_node=HEAT, to_node=HEAT_2),
+    "CarrierStore": dict(node=HEAT, stock_max=5.0),
+    "CarrierDemand": dict(node=HEAT, demand=1.0),
+    "CarrierSource": dict(node=HEAT),
 }
+
+_PORT = [(3.5, "gf.Node"), ("heat", "gf.Node"), ([], "needs a node"), ([HEAT, GAS], "mixes")]
 
 SPECIAL = {  # bad values of structured parameters, with what the message must say
     "offers": [
@@ -76,6 +93,18 @@ SPECIAL = {  # bad values of structured parameters, with what the message must s
     ],
     "sets": [([], "non-empty list of SpatialFlexSet"), (["dc"], "SpatialFlexSet")],
     "shedding_provides": [("spinnig", "unknown product 'spinnig'"), (5, "not a valid products")],
+    "input": _PORT,
+    "output": _PORT,
+    "output2": _PORT,
+    "node": [*_PORT, (3, "not a bus index")],
+    "from_node": [*_PORT, (3, "not a bus index")],
+    "to_node": [*_PORT, (3, "not a bus index")],
+    "investment": [
+        ("cheap", "must be a gf.Investment or a cost"),
+        (True, "must be a gf.Investment or a cost"),
+        (gf.Investment(1.0, 10, charge="lump"), "charge must be one of"),
+        (gf.Investment(1.0, charge="capital"), "needs life_years"),
+    ],
     "inside": [
         (3, r"must be a dict \{network name: bus index\}"),
         ({"D": 2.7}, "bus index"),
@@ -204,6 +233,9 @@ def test_declared_parameters_are_the_constructor_arguments():
     ("storage.md", ["Storage"]), ("renewable.md", ["Renewable"]), ("load.md", ["Load"]),
     ("generator.md", ["Generator", "ExternalGrid"]), ("ev_parking_lot.md", ["EVParkingLot"]),
     ("spatial_flex.md", ["SpatialFlexSet", "AggregatedFlex"]), ("boundary.md", ["Boundary"]),
+    ("converter.md", ["Converter", "GasBoiler", "CHP"]), ("carrier_link.md", ["CarrierLink"]),
+    ("carrier_store.md", ["CarrierStore"]), ("carrier_demand.md", ["CarrierDemand"]),
+    ("carrier_source.md", ["CarrierSource"]),
 ])  # fmt: skip
 def test_docs_tables_are_the_declarations(page, cls_names):
     text = (DOCS / page).read_text()

@@ -1,6 +1,19 @@
 """Device library: each module one device kind; base.py and blocks.py hold what they share."""
 
 from gridflex.devices.base import BuildContext, Device
+from gridflex.devices.carrier_demand import CarrierDemand
+from gridflex.devices.carrier_link import CarrierLink
+from gridflex.devices.carrier_source import CarrierSource
+from gridflex.devices.carrier_store import CarrierStore
+from gridflex.devices.converter import (
+    CHP,
+    AbsorptionChiller,
+    Converter,
+    ElectricBoiler,
+    ElectricChiller,
+    GasBoiler,
+    HeatPump,
+)
 from gridflex.devices.ev_parking_lot import EVParkingLot
 from gridflex.devices.generator import ExternalGrid, Generator
 from gridflex.devices.load import Load
@@ -9,13 +22,24 @@ from gridflex.devices.spatial_flex import DataCenter, FastChargingStation, Spati
 from gridflex.devices.storage import Storage
 
 __all__ = [
+    "CHP",
+    "AbsorptionChiller",
     "BuildContext",
+    "CarrierDemand",
+    "CarrierLink",
+    "CarrierSource",
+    "CarrierStore",
+    "Converter",
     "DataCenter",
     "Device",
     "EVParkingLot",
+    "ElectricBoiler",
+    "ElectricChiller",
     "ExternalGrid",
     "FastChargingStation",
+    "GasBoiler",
     "Generator",
+    "HeatPump",
     "Load",
     "Renewable",
     "SpatialFlexSet",

@@ -96,6 +96,8 @@ class DeviceBuild:
         ``{component: scalar expression}``.
     terminal_buses, terminal_networks, unit_labels : list
         Where the terminals connect, and the labels of the units in result tables.
+    ports : list of gridflex.carriers.PortFlow
+        Flows into carrier nodes (devices with ports, :mod:`gridflex.devices.ports`).
     """
 
     device: object
@@ -111,6 +113,7 @@ class DeviceBuild:
     terminal_buses: np.ndarray = None
     terminal_networks: list = None
     unit_labels: list = None
+    ports: list = field(default_factory=list)  # gridflex.carriers.PortFlow on carrier nodes
 
     def variable(self, key, shape, role=Role.OPERATION, **attributes):
         """Create, keep and return a variable ``<device>_<key>`` (``nonneg``, ``boolean``...)."""
@@ -163,9 +166,10 @@ class Device(Declared):
 
     bus = Buses()
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, abstract=False, **kwargs):
         super().__init_subclass__(**kwargs)
-        Device.registry[cls.__name__] = cls
+        if not abstract:  # a base of other devices (PortDevice) is not a device kind
+            Device.registry[cls.__name__] = cls
 
     def __init__(self, *, name=None, unit_labels=None, network=None, **params):
         self.name = name

@@ -99,7 +99,8 @@ class Generator(Device):
         (:func:`gridflex.problems.planning.build_decision`), ``a P_min <= p <= a P_max`` in
         every period with ``a`` the unit's availability (built in this or an earlier stage and
         not retired), cost ``sum_s C factor_s x_s`` by the investment's charge convention
-        (:mod:`gridflex.problems.planning`; a bare number is charged once, as given). Results
+        (:mod:`gridflex.problems.planning`; a bare number is a capital charged once, at the
+        build stage's discount factor: as given without a horizon). Results
         column ``built`` (in service in the period).
     """
 

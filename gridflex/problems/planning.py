@@ -31,6 +31,7 @@ The asset's ``rate`` is that of its annuity (the horizon's discount rate by defa
 ``CRF(r, L) = r (1+r)^L / ((1+r)^L - 1)``, ``1/L`` at ``r = 0``.
 """
 
+import dataclasses
 from dataclasses import dataclass
 
 import cvxpy as cp
@@ -41,6 +42,7 @@ import scipy.sparse as sp
 from gridflex.devices.base import Role
 from gridflex.errors import InputError
 from gridflex.parameters import Custom
+from gridflex.timeaxis import ONE_YEAR
 
 CHARGES = ("once", "annuity", "capital", "one_annuity")
 
@@ -96,46 +98,55 @@ class InvestmentParam(Custom):
 
 
 def _screen_investment(value, owner, param):
+    if isinstance(value, bool | np.bool_):
+        raise param.error(owner, "must be a gf.Investment or a cost", value)
     if isinstance(value, int | float | np.number | list | tuple | np.ndarray):
         value = Investment(cost=value)
     if not isinstance(value, Investment):
         raise param.error(owner, "must be a gf.Investment or a cost", value)
+    for key in ("cost", "life_years", "rate"):
+        x = getattr(value, key)
+        if isinstance(x, bool | np.bool_) or np.asarray(x).dtype == bool:
+            raise param.error(owner, f"{key} must be a number, not a boolean", x)
     if value.charge is not None and value.charge not in CHARGES:
         raise param.error(owner, f"charge must be one of {CHARGES}", value.charge)
     if value.charge in ("annuity", "capital", "one_annuity") and value.life_years is None:
         raise param.error(owner, f"charge '{value.charge}' needs life_years", value)
     stages = value.stages
-    named = stages is None or (
-        not isinstance(stages, str) and all(isinstance(s, str) for s in stages)
-    )
-    if not named:
-        raise param.error(owner, "stages must be a list of stage names", stages)
+    if stages is not None:
+        stages = tuple(stages) if not isinstance(stages, str) else None
+        if not stages or not all(isinstance(s, str) for s in stages):
+            raise param.error(owner, "stages must be a non-empty list of stage names", value.stages)
+        value = dataclasses.replace(value, stages=stages)
     return value
 
 
 def _normalize_investment(value, owner, param, n, periods):
     """Per-unit arrays ``cost``, ``life_years`` (inf: none), ``rate`` (nan: the horizon's)."""
 
-    def per_unit(x, name, low, open_low, default):
-        arr = np.full(n, default) if x is None else np.asarray(x, dtype=float).reshape(-1)
-        if arr.size == 1:
-            arr = np.full(n, arr[0])
-        if arr.shape != (n,) or (np.isnan(arr).any() and x is not None):
+    def per_unit(x, name, low, open_low, default, high=np.inf):
+        arr = np.full(n, default) if x is None else np.asarray(x, dtype=float)
+        if arr.ndim > 1 or (np.isnan(arr).any() and x is not None):
+            arr = np.full(0, np.nan)  # refused below
+        arr = np.full(n, arr.reshape(-1)[0]) if arr.size == 1 else arr.reshape(-1)
+        if arr.shape != (n,):
             raise InputError(
                 f"{owner}: investment {name} must be a number or {n} numbers, got {x!r}"
             )
         bad = (arr <= low) if open_low else (arr < low)
+        bad |= (arr >= high) if np.isfinite(high) else False
         if bad.any() or (np.isinf(arr).any() and x is not None):
             sign = ">" if open_low else ">="
+            upper = f" and < {high}" if np.isfinite(high) else ""
             raise InputError(
-                f"{owner}: investment {name} must be finite and {sign} {low}, got {x!r}"
+                f"{owner}: investment {name} must be finite and {sign} {low}{upper}, got {x!r}"
             )
         return arr
 
     return Investment(
         cost=per_unit(value.cost, "cost", 0.0, False, 0.0),
         life_years=per_unit(value.life_years, "life_years", 0.0, True, np.inf),
-        rate=per_unit(value.rate, "rate", 0.0, False, np.nan),
+        rate=per_unit(value.rate, "rate", 0.0, False, np.nan, high=1.0),
         charge=value.charge or ("once" if value.life_years is None else "annuity"),
         stages=None if value.stages is None else tuple(value.stages),
     )
@@ -167,33 +178,65 @@ class StagedInvestment:
 def staged(investment, horizon, owner):
     """:class:`StagedInvestment` of a normalised ``investment`` on ``horizon``."""
     a = horizon.start_years.astype(float)[None, :]  # (1, S)
-    end = float(horizon.end_year)
     life = investment.life_years[:, None]  # (n, 1)
+    annual = investment.charge in ("annuity", "one_annuity")
+    if annual and horizon is ONE_YEAR and np.isnan(investment.rate).any():
+        raise InputError(
+            f"{owner}: the annuity needs a rate (the model has no horizon to take it from); "
+            "give Investment(rate=...), 0 for straight-line"
+        )
     rate = np.where(np.isnan(investment.rate), horizon.discount_rate, investment.rate)[:, None]
-    factor = _charge_factor(investment.charge, horizon, a, end, life, rate)
     use = horizon.start_years.astype(float)[None, None, :]  # stage of use s'
     in_service = (use >= a[:, :, None]) & (use < (a + life)[:, :, None])
+    _check_paid_service(investment, horizon, a, life, owner)
+    factor = _charge_factor(investment.charge, horizon, a, life, rate, in_service)
     allowed = _allowed(investment, horizon, owner)
     return StagedInvestment(investment.cost, factor, allowed, in_service)
 
 
-def _charge_factor(charge, horizon, a, end, life, rate):
+def _charge_factor(charge, horizon, a, life, rate, in_service):
     n = life.shape[0]
     at_build = np.broadcast_to(horizon.discount(a), (n, a.shape[1]))
     if charge == "once":
         return np.array(at_build)
     crf = annuity_factor(rate, life).reshape(-1, 1)
-    if charge == "annuity":
-        return crf * horizon.year_sum(np.broadcast_to(a, at_build.shape), np.minimum(end, a + life))
+    if charge == "annuity":  # one annuity per year of every stage the unit serves
+        per_stage = horizon.year_sum(horizon.start_years, horizon.start_years + horizon.years)
+        return crf * (in_service.astype(float) @ per_stage)
     if charge == "one_annuity":
         return crf * at_build
+    end = float(horizon.end_year)
     salvage = np.maximum(0.0, a + life - end) / life * horizon.discount(end)
     return at_build - salvage
+
+
+def _check_paid_service(investment, horizon, a, life, owner):
+    """A unit serves whole stages (every stage that starts before its life ends). Charged once
+    (``once`` with a life, ``capital``, ``one_annuity``), a life ending inside a stage would
+    serve years it has not paid for: refused. ``annuity`` pays for every year served."""
+    if investment.charge == "annuity":
+        return
+    ends = a + life  # (n, S): the end of life of a unit built in each stage
+    starts, stops = horizon.start_years, horizon.start_years + horizon.years
+    inside = (ends[:, :, None] > starts) & (ends[:, :, None] < stops)  # (n, S, S')
+    if inside.any():
+        i, s, k = (int(x[0]) for x in np.nonzero(inside))
+        raise InputError(
+            f"{owner}: a life of {life[i, 0]:g} years from stage '{horizon.names[s]}' ends inside "
+            f"stage '{horizon.names[k]}' (years {starts[k]}-{stops[k]}), which the unit would "
+            f"serve whole without paying for it under charge '{investment.charge}'; use a life "
+            "that ends at a stage boundary or charge='annuity'"
+        )
 
 
 def _allowed(investment, horizon, owner):
     if investment.stages is None:
         return np.ones(len(horizon.stages), dtype=bool)
+    if horizon is ONE_YEAR:
+        raise InputError(
+            f"{owner}: investment stages {list(investment.stages)} given but the model has no "
+            "horizon (Model(..., horizon=gf.Horizon([...])))"
+        )
     unknown = [s for s in investment.stages if s not in horizon.names]
     if unknown:
         raise InputError(
@@ -279,6 +322,7 @@ def investment_table(rows, stage_names):
         }
         if stage_names is not None:
             table["stage"] = build_stage_labels(built, stage_names)
-        index = pd.MultiIndex.from_tuples([(owner, str(u)) for u in labels], names=["owner", "unit"])
+        keys = [(owner, str(u)) for u in labels]
+        index = pd.MultiIndex.from_tuples(keys, names=["owner", "unit"])
         frames.append(pd.DataFrame(table, index=index))
     return pd.concat(frames) if frames else None
