@@ -11,11 +11,13 @@ Quick start::
 """
 
 from gridflex import carriers, conventions, products
-from gridflex.aggregation import AggregatedFlex, AggregationLink
 from gridflex.carriers import Carrier, Node
 from gridflex.devices import (
     CHP,
     AbsorptionChiller,
+    AggregatedFlex,
+    AggregationLink,
+    Boundary,
     CarrierDemand,
     CarrierLink,
     CarrierSource,
@@ -40,7 +42,7 @@ from gridflex.errors import GridflexError, InputError, SolveError, SolverNotInst
 from gridflex.formulations import DC, DCPTDF, CopperPlate, Formulation, LinDistFlow, SOCDistFlow
 from gridflex.grid import Grid
 from gridflex.model import Model
-from gridflex.network import Boundary, Network
+from gridflex.network import Network
 from gridflex.problems.planning import Investment
 from gridflex.requirements import Requirement, flexible_ramp_requirements
 from gridflex.results import Results

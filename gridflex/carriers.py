@@ -25,6 +25,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from gridflex.errors import InputError
+from gridflex.tables import stack_frames
 
 
 @dataclass(frozen=True)
@@ -207,7 +208,5 @@ def node_tables(balance, cost_hours, periods):
             f"outflow_{carrier.flow_key}": outflow[rows],
         }
         frames = {k: pd.DataFrame(v.T, index=periods, columns=cols) for k, v in quantities.items()}
-        tables[f"res_node_{_slug(carrier.name)}"] = pd.concat(
-            frames, axis=1, names=["quantity", "element"]
-        )
+        tables[f"res_node_{_slug(carrier.name)}"] = stack_frames(frames)
     return tables

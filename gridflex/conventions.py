@@ -41,6 +41,27 @@ def reported_from_injection(injection_mw, sign):
     return sign * injection_mw
 
 
+PANDAPOWER_TABLE_SIGN = {
+    "gen": PRODUCER,
+    "sgen": PRODUCER,
+    "ext_grid": PRODUCER,
+    "load": CONSUMER,
+    "storage": CONSUMER,
+}
+"""How each pandapower element table counts ``p_mw`` / ``q_mvar`` (producer or consumer)."""
+
+
+def net_table_value(table, injection):
+    """An injection (producing positive) as pandapower's ``net[table]`` counts it (loads and
+    storage consume positive). The only place the validation converts signs."""
+    return PANDAPOWER_TABLE_SIGN[table] * injection
+
+
+def injection_from_net_table(table, value):
+    """The inverse of :func:`net_table_value`: a net-table value as an injection."""
+    return PANDAPOWER_TABLE_SIGN[table] * value
+
+
 def bus_demand_from_injection(injection_mw):
     """Bus net power as pandapower's ``res_bus.p_mw`` reports it: positive as net demand."""
     return -injection_mw

@@ -20,15 +20,9 @@ from gridflex.problems.decisions import (
 from gridflex.problems.planning import investment_table
 from gridflex.profiles import profile_values
 from gridflex.requirements import SystemConstraint, requirement_table
-from gridflex.results import (
-    DeviceInjection,
-    Results,
-    branch_tables,
-    cost_table,
-    merge_tables,
-    stack_frames,
-)
+from gridflex.results import DeviceInjection, Results
 from gridflex.solvers import fix_integers, solve_checked, solve_lazy
+from gridflex.tables import branch_tables, cost_table, merge_tables, stack_frames
 from gridflex.timeaxis import TimeAxis
 
 
@@ -39,7 +33,7 @@ class Model:
     ----------
     net : pandapowerNet or list of Network
         One net (the common case), or several :class:`~gridflex.network.Network` objects
-        joined by :class:`~gridflex.network.Boundary` devices.
+        joined by :class:`~gridflex.devices.boundary.Boundary` devices.
     periods : int, pandas.DatetimeIndex or list of Block
         The time axis: a count (hourly by default), evenly spaced timestamps (one open block of
         weight 1), or :class:`~gridflex.timeaxis.Block` s (typical days, operating scenarios;

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import gridflex as gf
 from gridflex import products as P
-from gridflex.ev_behaviour import EVBehaviour, TruncatedGaussian, simulate_parking_lot
+from gridflex.devices.ev_behaviour import EVBehaviour, TruncatedGaussian, simulate_parking_lot
 
 
 def one_bus():

@@ -5,7 +5,7 @@ import pandapower as pp
 import pytest
 
 import gridflex as gf
-from gridflex.aggregation import OUTSIDE
+from gridflex.devices.aggregation import OUTSIDE
 
 
 def triangle(rating_mw=60.0):

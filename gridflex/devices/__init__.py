@@ -1,6 +1,9 @@
-"""Device library: each module one device kind; base.py and blocks.py hold what they share."""
+"""Device library: each module one device kind (and the EV behaviour generator that feeds
+EVParkingLot); base.py, blocks.py and ports.py hold what they share."""
 
+from gridflex.devices.aggregation import AggregatedFlex, AggregationLink
 from gridflex.devices.base import BuildContext, Device
+from gridflex.devices.boundary import Boundary
 from gridflex.devices.carrier_demand import CarrierDemand
 from gridflex.devices.carrier_link import CarrierLink
 from gridflex.devices.carrier_source import CarrierSource
@@ -24,6 +27,9 @@ from gridflex.devices.storage import Storage
 __all__ = [
     "CHP",
     "AbsorptionChiller",
+    "AggregatedFlex",
+    "AggregationLink",
+    "Boundary",
     "BuildContext",
     "CarrierDemand",
     "CarrierLink",

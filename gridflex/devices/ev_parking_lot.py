@@ -33,7 +33,7 @@ class EVParkingLot(Device):
     For station ``i`` and period ``t`` (length ``dt``), with ``N`` EVs parked, their battery
     capacity ``Cap``, the energy of arriving and departing EVs ``E^arv``, ``E^dep`` and the
     energy the parked EVs arrived with ``E^Sc`` (all parameters, e.g. from
-    :func:`gridflex.ev_behaviour.simulate_parking_lot`); ``up`` the sum of the offered up
+    :func:`gridflex.devices.ev_behaviour.simulate_parking_lot`); ``up`` the sum of the offered up
     products (spinning, non-spinning, regulation up, replacement, flexible ramp up) and ``dn``
     of the down products (regulation down, flexible ramp down):
 
@@ -126,7 +126,8 @@ class EVParkingLot(Device):
 
     @classmethod
     def from_profiles(cls, bus, profiles, **options):
-        """Stations from :class:`~gridflex.ev_behaviour.StationProfile` objects (one per bus)."""
+        """Stations from :class:`~gridflex.devices.ev_behaviour.StationProfile` objects (one
+        per bus)."""
         profiles = list(profiles) if isinstance(profiles, list | tuple) else [profiles]
         arrays = {k: np.vstack([getattr(p, k) for p in profiles]) for k in PROFILE_PARAMETERS}
         return cls(bus, **arrays, **options)

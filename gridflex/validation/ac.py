@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from gridflex.errors import InputError
-from gridflex.results import stack_frames
+from gridflex.tables import stack_frames
 from gridflex.validation.checks import find_violations, summarize
 from gridflex.validation.periods import (
     BRANCH_COLUMNS,

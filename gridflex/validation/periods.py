@@ -10,6 +10,7 @@
 import numpy as np
 import pandapower as pp
 
+from gridflex.conventions import injection_from_net_table
 from gridflex.validation.batch import BatchPowerFlow, unsupported_reason
 
 BUS_COLUMNS = ("vm_pu", "va_degree", "p_mw", "q_mvar")
@@ -91,8 +92,7 @@ def injection_changes_mva(writer, t_ref, n_bus):
     delta = np.zeros((n_bus, writer.n_periods), dtype=complex)
     for (table, column), (labels, values) in writer.columns.items():
         rows = net[table].loc[labels]
-        sign = -1.0 if table == "load" else 1.0
-        weight = sign * rows.in_service.to_numpy(float)[:, None]
+        weight = injection_from_net_table(table, rows.in_service.to_numpy(float)[:, None])
         part = 1.0 if column == "p_mw" else 1j
         change = weight * part * (values - values[:, [t_ref]])
         np.add.at(delta, lookup[rows.bus.to_numpy()], change)

@@ -19,6 +19,8 @@ import copy
 import numpy as np
 import pandapower as pp
 
+from gridflex.conventions import net_table_value
+
 WRITTEN_TABLES = ("gen", "sgen", "load")
 
 
@@ -45,15 +47,14 @@ class DispatchWriter:
 
     def _element(self, record):
         table, labels = record.net_table, np.asarray(record.unit_labels)
-        sign = -1.0 if table == "load" else 1.0
-        self._set(table, "p_mw", labels, sign * record.p_mw)
+        self._set(table, "p_mw", labels, net_table_value(table, record.p_mw))
         self.net[table].loc[labels, "scaling"] = 1.0
         if table == "load":
             self._set(table, "q_mvar", labels, self._load_q(record, labels))
 
     def _load_q(self, record, labels):
         if record.q_mvar is not None:
-            return -record.q_mvar
+            return net_table_value("load", record.q_mvar)
         load = self.net.load.loc[labels]
         ratio = np.divide(
             load.q_mvar.to_numpy(float),
@@ -61,7 +62,7 @@ class DispatchWriter:
             out=np.zeros(len(load)),
             where=load.p_mw.to_numpy(float) != 0,
         )
-        return -record.p_mw * ratio.reshape(-1, 1)
+        return net_table_value("load", record.p_mw) * ratio.reshape(-1, 1)
 
     def _others(self, others, T):
         """One sgen per bus carrying the sum of the other devices' injections there."""

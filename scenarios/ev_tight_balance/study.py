@@ -16,7 +16,7 @@ import pandas as pd
 
 import gridflex as gf
 from gridflex import products as P
-from gridflex.ev_behaviour import simulate_parking_lot
+from gridflex.devices.ev_behaviour import simulate_parking_lot
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
