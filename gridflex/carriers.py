@@ -8,9 +8,11 @@ to zero in every period,
 .. math:: \\sum_{(d, k) \\in \\mathrm{ports}(n)} f_{d,k,t} = 0 \\quad \\forall n, t,
 
 with ``f`` the flow **into the node** (supplying positive, like a producer's injection into a
-bus; a demand's port flow is ``-demand``). The balance's dual, divided by the hours a period
-stands for, is the carrier's price at the node, per stock unit (``$/MWh`` of heat), in the
-result table ``res_node_<carrier>`` with the inflow and outflow of every node.
+bus; a demand's port flow is ``-demand``). The carrier's price at the node, per stock unit
+(``$/MWh`` of heat), is what one more unit demanded there in a period would cost: minus the
+balance's dual (cvxpy's sign for ``inflow - outflow == 0``) divided by the hours the period
+stands for (weight x probability x dt_h x stage factor). It is in the result table
+``res_node_<carrier>`` with the inflow and outflow of every node.
 
 A :class:`Carrier` names its flow unit (a rate: ``MW`` of heat or cooling, ``m3/h`` of gas,
 ``req/s`` of workload), its stock unit (rate x h) and the currency of its price; the result
@@ -78,6 +80,7 @@ COOLING = Carrier("cooling")
 GAS = Carrier("gas")  # energy content (MW); a volume-based gas is Carrier("gas", "m3/h", "m3")
 ICE = Carrier("ice")  # cooling energy stored as ice (MW of cooling, MWh)
 WORKLOAD = Carrier("workload", "req/s", "req/s·h")
+REGULATION = Carrier("regulation")  # load moved by aggregates between scopes (seed 000 eq. 21)
 
 
 @dataclass(frozen=True, eq=False)
@@ -150,9 +153,15 @@ def node_balance(port_flows):
 
 
 def _unique_nodes(port_flows):
-    nodes, names = [], {}
+    nodes, names, tables = [], {}, {}
     for pf in port_flows:
         for node in pf.nodes:
+            other = tables.setdefault(_slug(node.carrier.name), node.carrier)
+            if other != node.carrier:
+                raise InputError(
+                    f"two different carriers are named '{other.name}' ({other} and "
+                    f"{node.carrier}, node '{node.name}'); carrier names must be unique"
+                )
             known = names.get(node.name)
             if known is None:
                 names[node.name] = node

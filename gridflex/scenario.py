@@ -498,6 +498,11 @@ def _parse_device(entry, k, file, reader):
         valid = ", ".join(sorted(Device.registry))
         problem = "missing (required)" if dtype is None else f"unknown device type {dtype!r}"
         raise at.key("type").error(f"{problem}; valid types: {valid}")
+    if getattr(Device.registry[dtype], "carrier_device", False):
+        raise at.key("type").error(
+            f"{dtype} has ports on carrier nodes (gf.Node objects), which scenario files cannot "
+            "describe yet; build it in Python (docs/carriers.md)"
+        )
     accepted = _constructor_parameters(Device.registry[dtype])
     _check_device_keys(entry, dtype, accepted, at)
     given = [k for k in ("bus", "bus_number") if k in entry]

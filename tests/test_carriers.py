@@ -46,12 +46,18 @@ def test_heat_node_with_boilers_and_store_by_hand():
     np.testing.assert_allclose(heat["price_per_mwh"]["heat"], [20.0, GAS_PRICE / 0.9])
     np.testing.assert_allclose(result.res_node_gas["price_per_mwh"]["gas"], [GAS_PRICE] * 2)
     np.testing.assert_allclose(result.res_bus["price_per_mwh"][0], EB_HEAT_PRICE)
-    np.testing.assert_allclose(result.res_converter["output_mw"]["eb"], [15.0, 0.0], atol=1e-9)
-    np.testing.assert_allclose(result.res_converter["output_mw"]["gb"], [0.0, 5.0], atol=1e-9)
-    np.testing.assert_allclose(result.res_converter["input_mw"]["gb"], [0.0, 5 / 0.9], atol=1e-9)
+    converter = result.res_converter  # columns by port: gas_mw, heat_mw, electric_mw
+    np.testing.assert_allclose(converter["heat_mw"]["eb"], [15.0, 0.0], atol=1e-9)
+    np.testing.assert_allclose(converter["electric_mw"]["eb"], [15.0, 0.0], atol=1e-9)
+    np.testing.assert_allclose(converter["heat_mw"]["gb"], [0.0, 5.0], atol=1e-9)
+    np.testing.assert_allclose(converter["gas_mw"]["gb"], [0.0, 5 / 0.9], atol=1e-9)
     stock = result.res_carrier_store["stock_mwh"]["store"]
     np.testing.assert_allclose(stock, [5.0, 0.0], atol=1e-9)
-    # every node balances: inflow = outflow; the bus draws what the electric boiler takes
+    # the heat node closes from the device tables: boilers + discharge = demand + charge
+    store = result.res_carrier_store
+    supplied = converter["heat_mw"].sum(axis=1) + store["discharge_mw"]["store"]
+    taken = result.res_carrier_demand["served_mw"]["heat_load"] + store["charge_mw"]["store"]
+    np.testing.assert_allclose(supplied, taken, atol=1e-9)
     np.testing.assert_allclose(heat["inflow_mw"]["heat"], heat["outflow_mw"]["heat"])
     np.testing.assert_allclose(result.res_ext_grid["p_mw"]["grid"], [15.0, 0.0], atol=1e-9)
 
@@ -85,9 +91,10 @@ def test_chp_with_a_fixed_heat_to_power_ratio_by_hand():
     assert result.res_bus["price_per_mwh"][0].iloc[0] == pytest.approx(100.0)
     assert result.res_node_gas["price_per_mwh"]["gas"].iloc[0] == pytest.approx(GAS_PRICE)
     converter = result.res_converter
-    assert converter["output_mw"]["chp"].iloc[0] == pytest.approx(0.35 * x)
-    assert converter["output2_mw"]["chp"].iloc[0] == pytest.approx(30.0)
-    assert converter["output2_mw"]["chp"].iloc[0] / converter["output_mw"]["chp"].iloc[0] == (
+    assert converter["gas_mw"]["chp"].iloc[0] == pytest.approx(x)
+    assert converter["electric_mw"]["chp"].iloc[0] == pytest.approx(0.35 * x)
+    assert converter["heat_mw"]["chp"].iloc[0] == pytest.approx(30.0)
+    assert converter["heat_mw"]["chp"].iloc[0] / converter["electric_mw"]["chp"].iloc[0] == (
         pytest.approx(0.45 / 0.35)
     )
 
@@ -150,12 +157,64 @@ def test_heat_store_is_cyclic_in_each_typical_day():
     for first, last in ((0, 1), (2, 3)):  # each day ends where it started
         assert stock[last] == pytest.approx(stock[first] - net_in[first], abs=1e-9)
     np.testing.assert_allclose(stock, [5.0, 0.0, 5.0, 0.0], atol=1e-9)
+    # prices stay per MWh whatever the day's weight: 20 off-peak, 30/0.9 at peak, both days
+    prices = result.res_node_heat["price_per_mwh"]["heat"].to_numpy()
+    np.testing.assert_allclose(prices, [20.0, GAS_PRICE / 0.9] * 2)
+
+
+def test_shedding_a_limited_source_and_a_one_way_pipe_by_hand():
+    """5 MW of heat at B, from A over a one-way lossless pipe; A's source gives at most
+    [inf, 3] MW at 10 $/MWh; the rest is shed at 50: 5 x 10 + 3 x 10 + 2 x 50 = 180; B's price
+    is 10, then 50 (the shedding sets it)."""
+    a, b = gf.Node("A", HEAT), gf.Node("B", HEAT)
+    model = gf.Model(one_bus(), periods=2, net_elements=False)
+    model.add(gf.CarrierSource(a, [[math.inf, 3.0]], price=10.0, name="src"))
+    model.add(gf.CarrierLink(a, b, bidirectional=False, name="pipe"))
+    model.add(gf.CarrierDemand(b, 5.0, shed_cost=50.0, name="d"))
+    result = model.solve()
+    assert result.objective == pytest.approx(180.0)
+    np.testing.assert_allclose(result.res_node_heat["price_per_mwh"]["B"], [10.0, 50.0])
+    np.testing.assert_allclose(result.res_carrier_demand["shed_mw"]["d"], [0.0, 2.0], atol=1e-9)
+
+
+def test_chillers_and_heat_pump_by_hand():
+    """4.2 MW of cooling from an electric chiller (COP 4.2) takes 1 MW; 3 MW of heat from a heat
+    pump (COP 3) 1 MW: 2 MW at 40 $/MWh; cooling costs 40/4.2, heat 40/3 per MWh."""
+    heat, cool = gf.Node("heat", HEAT), gf.Node("cool", gf.carriers.COOLING)
+    model = gf.Model(one_bus(), periods=1, net_elements=False)
+    model.add(gf.ExternalGrid(0, price_per_mwh=40.0, name="grid"))
+    model.add(gf.ElectricChiller(0, cool, name="ec"))
+    model.add(gf.HeatPump(0, heat, name="hp"))
+    model.add(gf.AbsorptionChiller(heat, cool, 0.0, name="ac"))  # no capacity: not used
+    model.add(gf.CarrierDemand(cool, 4.2, name="cooling"))
+    model.add(gf.CarrierDemand(heat, 3.0, name="heating"))
+    result = model.solve()
+    assert result.objective == pytest.approx(80.0)
+    assert result.res_node_cooling["price_per_mwh"]["cool"].iloc[0] == pytest.approx(40 / 4.2)
+    assert result.res_node_heat["price_per_mwh"]["heat"].iloc[0] == pytest.approx(40 / 3)
+
+
+def test_workload_carrier_units_in_column_names():
+    queue = gf.Node("dc_A", gf.carriers.WORKLOAD)
+    model = gf.Model(one_bus(), periods=1, net_elements=False)
+    model.add(gf.CarrierSource(queue, price=2.0, name="requests"))
+    model.add(gf.CarrierDemand(queue, 1000.0, name="served"))
+    result = model.solve()
+    table = result.res_node_workload
+    assert set(table.columns.get_level_values(0)) == {
+        "price_per_req_per_s_h", "inflow_req_per_s", "outflow_req_per_s"
+    }  # fmt: skip
+    assert table["price_per_req_per_s_h"]["dc_A"].iloc[0] == pytest.approx(2.0)
+    assert result.res_carrier_source["supply_req_per_s"]["requests"].iloc[0] == pytest.approx(1e3)
 
 
 # --- bad input -----------------------------------------------------------------------------------
 def test_a_port_on_a_node_of_another_carrier():
     heat, gas = gf.Node("heat", HEAT), gf.Node("gas", GAS)
-    with pytest.raises(gf.InputError, match=r"port 'gas' must be on a gas node, got node 'heat'"):
+    with pytest.raises(
+        gf.InputError,
+        match=r"port 'gas' must be on a node of carrier 'gas' \(MW, MWh\), got node 'heat'",
+    ):
         gf.GasBoiler(heat, heat, name="gb")
     with pytest.raises(gf.InputError, match=r"'bus' must be a pandapower bus index"):
         gf.ElectricBoiler(gas, heat, name="eb")
@@ -172,6 +231,31 @@ def test_a_converter_efficiency_must_be_positive(efficiency):
     heat, gas = gf.Node("heat", HEAT), gf.Node("gas", GAS)
     with pytest.raises(gf.InputError, match=r"GasBoiler 'gb': parameter 'efficiency'"):
         gf.GasBoiler(gas, heat, efficiency=efficiency, name="gb")
+
+
+def test_a_converter_on_one_node_and_port_shapes():
+    heat = gf.Node("heat", HEAT)
+    model = gf.Model(one_bus(), periods=1, net_elements=False)
+    model.add(gf.Converter(heat, heat, efficiency=2.0, name="amp"))
+    with pytest.raises(gf.InputError, match=r"Converter 'amp': unit 0 takes from and gives to"):
+        model.build()
+    a, b, c = (gf.Node(k, HEAT) for k in "abc")
+    with pytest.raises(gf.InputError, match=r"port 'to_node' has 2 entries for 3 units"):
+        model = gf.Model(one_bus(), periods=1, net_elements=False)
+        model.add(gf.CarrierLink([a, b, c], [b, c], name="pipes"))
+        model.build()
+    with pytest.raises(gf.InputError, match=r"ports \['input', 'output'\] are all on buses"):
+        model = gf.Model(one_bus(), periods=1, net_elements=False)
+        model.add(gf.Converter(0, 0, name="loop"))
+        model.build()
+
+
+def test_two_carriers_with_one_name():
+    model = gf.Model(one_bus(), periods=1, net_elements=False)
+    model.add(gf.CarrierSource(gf.Node("g1", GAS), name="s1"))
+    model.add(gf.CarrierSource(gf.Node("g2", gf.Carrier("gas", "m3/h", "m3")), name="s2"))
+    with pytest.raises(gf.InputError, match="two different carriers are named 'gas'"):
+        model.build()
 
 
 def test_a_link_between_the_same_node():

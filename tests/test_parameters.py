@@ -99,6 +99,11 @@ SPECIAL = {  # bad values of structured parameters, with what the message must s
     "node": [*_PORT, (3, "not a bus index")],
     "from_node": [*_PORT, (3, "not a bus index")],
     "to_node": [*_PORT, (3, "not a bus index")],
+    "regulation_ports": [
+        (3, r"must be a dict \{zone bus or 'scope': gf.Node\}"),
+        ({True: HEAT}, "must be a dict"),
+        ({1: HEAT}, "must be a gf.carriers.REGULATION node"),
+    ],
     "investment": [
         ("cheap", "must be a gf.Investment or a cost"),
         (True, "must be a gf.Investment or a cost"),

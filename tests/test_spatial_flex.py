@@ -218,10 +218,16 @@ def test_aggregation_link_makes_both_scopes_agree_eq21():
     model = gf.Model(distribution_pair(), periods=2)
     model.add(gf.Boundary("T", 1, "D", 0, p_max_mw=22.0, name="pcc"))  # feeder needs 25 MW
     model.add(gf.Generator(0, 100.0, cost_per_mwh=[1.0], name="g"), network="T")
-    outer = model.add(gf.AggregatedFlex(sets=[dc()], inside={"D": 1}, name="vpp_T"), network="T")
-    inner = model.add(gf.AggregatedFlex(sets=[dc()], name="vpp_D"), network="D")
+    eq21 = gf.Node("eq21", gf.carriers.REGULATION)  # T's zone 1 and D's scope meet here
+    outer = model.add(
+        gf.AggregatedFlex(sets=[dc()], inside={"D": 1}, regulation_ports={1: eq21}, name="vpp_T"),
+        network="T",
+    )
+    inner = model.add(
+        gf.AggregatedFlex(sets=[dc()], regulation_ports={"scope": eq21}, name="vpp_D"),
+        network="D",
+    )
     model.add(gf.Load(2, [[20.0, 1.0]], shed_cost_per_mwh=1e4, name="feeder_load"), network="D")
-    model.add(gf.AggregationLink(outer, 1, inner, name="eq21"))
     result = model.solve()
     t_tau = result.by_network["T"]["res_aggregated_flex"]["regulation_down_mw"]
     d_tau = result.by_network["D"]["res_aggregated_flex"]["regulation_down_mw"]
@@ -231,3 +237,13 @@ def test_aggregation_link_makes_both_scopes_agree_eq21():
     np.testing.assert_allclose(d_tau["outside"], t_tau["0"] + t_tau["2"], atol=1e-7)
     assert model.build_of(outer).values.zones == [0, 1, 2, OUTSIDE]
     assert model.build_of(inner).values.zones == [1, OUTSIDE]
+    node = result.res_node_regulation  # eq. 21 as a node balance: what T's zone 1 hands over
+    np.testing.assert_allclose(node["inflow_mw"]["eq21"], node["outflow_mw"]["eq21"], atol=1e-9)
+    outer.regulation_ports = {2: gf.Node("eq21", gf.carriers.REGULATION)}
+    with pytest.raises(gf.InputError, match="two different nodes are named 'eq21'"):
+        model.build()
+    outer.regulation_ports = {5: eq21}
+    with pytest.raises(gf.InputError, match=r"regulation port on bus 5, which is not a zone"):
+        model.build()
+    with pytest.raises(gf.InputError, match=r"must be a gf\.carriers\.REGULATION node"):
+        outer.regulation_ports = {1: gf.Node("h", gf.carriers.HEAT)}

@@ -1,7 +1,7 @@
 """Device library: each module one device kind (and the EV behaviour generator that feeds
 EVParkingLot); base.py, blocks.py and ports.py hold what they share."""
 
-from gridflex.devices.aggregation import AggregatedFlex, AggregationLink
+from gridflex.devices.aggregation import AggregatedFlex
 from gridflex.devices.base import BuildContext, Device
 from gridflex.devices.boundary import Boundary
 from gridflex.devices.carrier_demand import CarrierDemand
@@ -28,7 +28,6 @@ __all__ = [
     "CHP",
     "AbsorptionChiller",
     "AggregatedFlex",
-    "AggregationLink",
     "Boundary",
     "BuildContext",
     "CarrierDemand",

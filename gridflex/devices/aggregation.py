@@ -22,8 +22,13 @@ stations of one town are invisible to a transmission study).
 
 Members in another network that lies inside a zone of the scope (the distribution system
 behind transmission bus 2) are mapped to that zone with ``inside={"D": bus}``; such a zone's
-regulation is carried out in the other network, so it injects nothing here, and
-:class:`AggregationLink` states eq. 21 between the two scopes.
+regulation is carried out in the other network, so it injects nothing here. Eq. 21 between the
+two scopes is a node of the ``REGULATION`` carrier (:mod:`gridflex.carriers`) on which the
+outer aggregate's zone and the inner aggregate's scope have ports (``regulation_ports``):
+
+.. math:: \\eta_{n^T} \\tau^A_{n^T,t} - \\sum_{n^D} \\eta_{n^D} \\tau^A_{n^D,t} = 0   \\qquad (21)
+
+is that node's balance (its price is the value of regulation moved between the scopes).
 
 The aggregate approximates the sets it replaces (bounds summed per zone, one coupling with
 averaged weights): exact with one member per zone and equal ``eta`` and ``alpha``; otherwise
@@ -38,11 +43,11 @@ from types import MappingProxyType, SimpleNamespace
 import cvxpy as cp
 import numpy as np
 
+from gridflex.carriers import REGULATION, Node, PortFlow
 from gridflex.conventions import CONSUMER
 from gridflex.devices.base import Device
 from gridflex.errors import InputError, SolveError
-from gridflex.parameters import Custom, Flag, Integer, Shape
-from gridflex.requirements import SystemBuild, SystemConstraint
+from gridflex.parameters import Custom, Flag
 
 OUTSIDE = "outside"
 
@@ -68,6 +73,21 @@ def _screen_sets(value, owner, param):
     return sets  # a tuple: edit by assigning a new list
 
 
+def _screen_ports(value, owner, param):
+    ok = isinstance(value, dict) and all(
+        (k == "scope" or (isinstance(k, int | np.integer) and not isinstance(k, bool)))
+        and isinstance(n, Node)
+        for k, n in value.items()
+    )
+    if not ok:
+        raise param.error(owner, "must be a dict {zone bus or 'scope': gf.Node}", value)
+    wrong = [n for n in value.values() if n.carrier != REGULATION]
+    if wrong:
+        where = f"node '{wrong[0].name}' of carrier '{wrong[0].carrier.name}'"
+        raise param.error(owner, "must be a gf.carriers.REGULATION node", where)
+    return MappingProxyType({k if k == "scope" else int(k): n for k, n in value.items()})
+
+
 def _screen_inside(value, owner, param):
     ok = isinstance(value, dict) and all(
         isinstance(k, str) and isinstance(b, int | np.integer) and not isinstance(b, bool)
@@ -76,12 +96,6 @@ def _screen_inside(value, owner, param):
     if not ok:
         raise param.error(owner, "must be a dict {network name: bus index}", value)
     return MappingProxyType({k: int(b) for k, b in value.items()})
-
-
-def _screen_aggregate(value, owner, param):
-    if not isinstance(value, AggregatedFlex):
-        raise param.error(owner, "must be an AggregatedFlex device", value)
-    return value
 
 
 class AggregatedFlex(Device):
@@ -97,6 +111,11 @@ class AggregatedFlex(Device):
     baselines : bool
         Include the members' baseline loads at the zone buses (default True), so the aggregate
         replaces the member devices; only for zones realised in this network.
+    regulation_ports : dict, optional
+        ``{zone bus: Node}`` puts the zone's weighted regulation ``eta_z tau_z`` into a
+        regulation node; ``{"scope": Node}`` takes ``sum_n eta_n tau_n`` over the zones of this
+        scope (not zone 0) from it. The outer aggregate's zone and the inner aggregate's scope
+        on one node state eq. 21.
 
     The zones (and so the units and terminals) depend on the network the aggregate is added
     to; they live in its build (``build.values.zones``), not on the device.
@@ -108,9 +127,14 @@ class AggregatedFlex(Device):
     sets = Custom("list of SpatialFlexSet", _screen_sets, doc="the sets to aggregate")
     inside = Custom("{network: bus}", _screen_inside, doc="networks inside a zone of this one")
     baselines = Flag(doc="include the members' baseline loads at the zone buses")
+    regulation_ports = Custom(
+        "{zone bus or 'scope': Node}", _screen_ports, optional=True,
+        doc="eq. 21: regulation exchanged through regulation nodes",
+    )  # fmt: skip
 
-    def __init__(self, sets, *, inside=None, baselines=True, name=None):
-        super().__init__(sets=sets, inside=inside or {}, baselines=baselines, name=name)
+    def __init__(self, sets, *, inside=None, baselines=True, regulation_ports=None, name=None):
+        super().__init__(sets=sets, inside=inside or {}, baselines=baselines,
+                         regulation_ports=regulation_ports, name=name)  # fmt: skip
 
     @property
     def bus(self):
@@ -150,12 +174,22 @@ class AggregatedFlex(Device):
         v.silent_here = [m for m in everyone if m.set_index in silent and m.realised_here]
         v.zones = [*sorted({m.zone for m in v.members if m.zone != OUTSIDE}), OUTSIDE]
         self._check_zones(scope, v)
+        v.regulation_ports = self.regulation_ports or {}
+        self._check_ports(v)
         here = [z for z in v.zones[:-1] if _realised_here(z, v.members)]
         v.bus = np.asarray(here + [m.zone for m in v.silent_here], dtype=int)
         v.zone_rows_here = [v.zones.index(z) for z in here]
         ctx.grid.bus_positions(v.bus, owner=self.owner)
         self._zone_parameters(v, ctx.T)
         return v
+
+    def _check_ports(self, v):
+        for key in v.regulation_ports:
+            if key != "scope" and key not in v.zones[:-1]:
+                raise InputError(
+                    f"{self.owner}: regulation port on bus {key}, which is not a zone of this "
+                    f"aggregate (zones: {v.zones[:-1]})"
+                )
 
     def _silent(self, s, everyone, v):
         """True for a set inside one zone with one eta: it moves load only inside that zone."""
@@ -227,6 +261,19 @@ class AggregatedFlex(Device):
             "baseline_mw": v.base,
         }
 
+    def carrier_ports(self, b):
+        """Eq. 21's two sides on regulation nodes (``regulation_ports``)."""
+        v, tau, out = b.values, b["tau_mw"], []
+        for key, node in v.regulation_ports.items():
+            if key == "scope":  # taken from the node: the regulation of this scope's zones
+                rows = list(range(len(v.zones) - 1))
+                flow = -cp.reshape(v.eta[rows] @ tau[rows], (1, b.ctx.T), order="C")
+            else:  # given to the node: the zone's regulation, carried out in another network
+                z = v.zones.index(key)
+                flow = cp.reshape(v.eta[z] * tau[z], (1, b.ctx.T), order="C")
+            out.append(PortFlow(self.owner, f"regulation_ports[{key}]", (node,), flow, "both"))
+        return out
+
     @staticmethod
     def zone_regulation(b, zone):
         """The regulation variable (T,) of ``zone`` (a bus of the scope, or ``OUTSIDE``) in the
@@ -268,41 +315,3 @@ def _zone_sums(v, taus):
         parts = [taus[m.set_index][m.index] for m in v.members if m.zone == zone]
         rows.append(sum(parts[1:], parts[0]) if parts else np.zeros(taus[0].shape[1]))
     return cp.vstack(rows)
-
-
-class AggregationLink(SystemConstraint):
-    """T&D consistency (seed 000, eq. 21) between an outer and an inner aggregate.
-
-    .. math:: \\eta_{n^T} \\tau^A_{n^T,t} = \\sum_{n^D} \\eta_{n^D} \\tau^A_{n^D,t}
-
-    ``outer`` holds the zone ``outer_zone`` (a bus of its network) that contains the inner
-    scope; the sum runs over the inner aggregate's zones inside its scope (not its zone 0).
-    """
-
-    outer = Custom("AggregatedFlex", _screen_aggregate, doc="the aggregate holding the inner zone")
-    outer_zone = Integer("-", Shape.SCALAR, doc="bus of the outer network: the inner scope")
-    inner = Custom("AggregatedFlex", _screen_aggregate, doc="the aggregate of the inner network")
-
-    def __init__(self, outer, outer_zone, inner, *, name=None):
-        super().__init__(outer=outer, outer_zone=outer_zone, inner=inner, name=name)
-        if self.name is None:
-            self.name = f"{outer.name}-{inner.name}"
-
-    def build(self, builds, periods):
-        outer, inner = (_build_of(builds, d, self.owner) for d in (self.outer, self.inner))
-        zone = int(self.outer_zone)
-        if zone not in outer.values.zones:
-            raise InputError(
-                f"{self.owner}: bus {zone} is not a zone of "
-                f"{self.outer.owner} (zones: {outer.values.zones[:-1]})"
-            )
-        z = outer.values.zones.index(zone)
-        inner_rows = list(range(len(inner.values.zones) - 1))
-        inner_sum = inner.values.eta[inner_rows] @ inner["tau_mw"][inner_rows]
-        return SystemBuild([outer.values.eta[z] * outer["tau_mw"][z] == inner_sum])
-
-
-def _build_of(builds, device, owner):
-    if device.name not in builds or builds[device.name].device is not device:
-        raise InputError(f"{owner}: {device.owner} is not in the model")
-    return builds[device.name]

@@ -236,7 +236,13 @@ class Device(Declared):
         b.constraints = list(self.formulate(b))
         b.p_mw, b.q_mvar = self.injection_mw(b), self.injection_mvar(b)
         b.costs = self.cost_terms(b)
+        b.ports = self.carrier_ports(b)
         return b
+
+    def carrier_ports(self, b):
+        """Flows into carrier nodes (:class:`gridflex.carriers.PortFlow` list); none by default
+        (devices with ports: :mod:`gridflex.devices.ports`)."""
+        return []
 
     def labels(self, values):
         """Labels of the result rows (units) of a build."""

@@ -76,6 +76,15 @@ class Converter(PortDevice):
             f"{self.owner}: output2 and efficiency2 go together",
         )
         self.electric_port()  # at most one port on a bus
+        source = self.role(v, "input")
+        for role in ("output", "output2"):
+            target = self.role(v, role)
+            if target is None or isinstance(target, np.ndarray) or isinstance(source, np.ndarray):
+                continue
+            for unit, (a, b) in enumerate(zip(source, target, strict=True)):
+                ports = f"{self.ROLE['input']} and {self.ROLE[role]}"
+                message = f"unit {unit} takes from and gives to node '{a.name}' ({ports})"
+                require(a is not b, f"{self.owner}: {message}")
 
     def formulate(self, b):
         v = b.values
@@ -102,14 +111,17 @@ class Converter(PortDevice):
         return {"operation": b.ctx.weighted_sum(cp.multiply(cost, self._rated_flow(b)))}
 
     def results(self, b):
+        """Flows by port, named by the port (``gas_mw``, ``heat_mw``, ``electric_mw`` for a
+        bus; ``input_mw``, ``output_mw`` for a generic converter)."""
         v, x, role = b.values, b.value("x"), self.role
-        out = {
-            f"input_{self.flow_key(role(v, 'input'))}": x,
-            f"output_{self.flow_key(role(v, 'output'))}": role(v, "efficiency") * x,
-        }
+        flows = {"input": x, "output": role(v, "efficiency") * x}
         if role(v, "output2") is not None:
-            out[f"output2_{self.flow_key(role(v, 'output2'))}"] = role(v, "efficiency2") * x
-        return out
+            flows["output2"] = role(v, "efficiency2") * x
+        return {self._column(r, role(v, r)): f for r, f in flows.items()}
+
+    def _column(self, role, port):
+        name = self.ROLE[role]
+        return f"{'electric' if name == 'bus' else name}_{self.flow_key(port)}"
 
 
 NOT_HERE = None  # hides a Converter parameter a named converter does not take

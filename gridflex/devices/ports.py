@@ -83,8 +83,8 @@ class Port(Param):
         wrong = [node for node in nodes if self.carrier and node.carrier != self.carrier]
         if wrong:
             raise InputError(
-                f"{owner}: port {self.label()} must be on a {self.carrier.name} node, got node "
-                f"'{wrong[0].name}' of carrier '{wrong[0].carrier.name}'"
+                f"{owner}: port {self.label()} must be on a node of {_describe(self.carrier)}, "
+                f"got node '{wrong[0].name}' of {_describe(wrong[0].carrier)}"
             )
         return tuple(nodes)
 
@@ -98,6 +98,10 @@ class Port(Param):
         return value
 
 
+def _describe(carrier):
+    return f"carrier '{carrier.name}' ({carrier.flow_unit}, {carrier.stock_unit})"
+
+
 def _is_bus(x):
     return isinstance(x, int | np.integer) and not isinstance(x, bool | np.bool_)
 
@@ -109,6 +113,8 @@ class PortDevice(Device, abstract=True):
     each port's node or bus, (n, T)) besides :meth:`formulate`, :meth:`cost_terms` and
     :meth:`results`. The number of units is the longest port list (a single node is repeated).
     """
+
+    carrier_device = True  # has ports on carrier nodes (scenario files cannot describe them yet)
 
     @classmethod
     def port_names(cls):
@@ -138,15 +144,13 @@ class PortDevice(Device, abstract=True):
             return [], np.asarray([], dtype=int)
         return [network] * self.n, np.asarray(getattr(values, port))
 
-    def build(self, ctx, values=None):
-        b = super().build(ctx, values)
+    def carrier_ports(self, b):
         flows, electric = self._flows(b), self.electric_port()
-        b.ports = [
+        return [
             PortFlow(self.owner, k, getattr(b.values, k), flow, self.direction(k, b.values))
             for k, flow in flows.items()
             if k != electric and getattr(b.values, k) is not None
         ]
-        return b
 
     def direction(self, port, values):
         """``"in"``, ``"out"`` or ``"both"``: how ``port`` may exchange with its node."""

@@ -197,13 +197,17 @@ def add_regulation(model, system, mode, fixed_tau=None):
         model.add(dc, network="T")
         model.add(fcs, network="D")
     elif mode == "aggregated":
-        outer = model.add(
-            gf.AggregatedFlex(sets=[dc, fcs], inside={"D": system.t_bus}, name="vpp_T"), network="T"
-        )
-        inner = model.add(
-            gf.AggregatedFlex(sets=[system.dc_set(), system.fcs_set()], name="vpp_D"), network="D"
-        )
-        model.add(gf.AggregationLink(outer, system.t_bus, inner, name="eq21"))
+        eq21 = gf.Node("eq21", gf.carriers.REGULATION)  # T's zone at the PCC meets D's scope
+        model.add(
+            gf.AggregatedFlex(sets=[dc, fcs], inside={"D": system.t_bus},
+                              regulation_ports={system.t_bus: eq21}, name="vpp_T"),
+            network="T",
+        )  # fmt: skip
+        model.add(
+            gf.AggregatedFlex(sets=[system.dc_set(), system.fcs_set()],
+                              regulation_ports={"scope": eq21}, name="vpp_D"),
+            network="D",
+        )  # fmt: skip
     else:  # "none" or "fixed": the loads at their baseline, or baseline minus a given regulation
         tau_dc, tau_fcs = (
             fixed_tau if fixed_tau is not None else (np.zeros((3, 3)), np.zeros((3, 3)))
