@@ -3,21 +3,21 @@
 The branch data (per-unit reactance, tap ratio, phase shift) come from pandapower's own
 conversion to its internal PYPOWER case (``_pd2ppc``), so gridflex's DC model uses exactly the
 impedances of pandapower's ``rundcpp``. All branches are converted, in service or not (planning
-treats out-of-service branches as candidates); :attr:`Grid.branch_in_service` says which are on.
+treats out-of-service branches as candidates); ``Grid.branches.in_service`` says which are on.
+Switches, fused buses and three-winding transformers are read as pandapower reads them
+(:mod:`gridflex.topology`).
 """
 
-import copy
 import math
 from dataclasses import dataclass
 
 import numpy as np
-import pandapower as pp
 import pandas as pd
 import scipy.sparse as sp
-from pandapower.converter.pypower.to_ppc import to_ppc
-from pandapower.pypower.idx_brch import BR_R, BR_X, F_BUS, SHIFT, T_BUS, TAP
+from pandapower.pypower.idx_brch import BR_R, BR_X, SHIFT, TAP
 
 from gridflex.errors import InputError
+from gridflex.topology import WINDINGS, read_topology
 
 UNLIMITED_MVA = 1e6
 """Ratings at or above this value count as 'no limit' (pandapower's 9900 MVA stays a limit)."""
@@ -25,9 +25,10 @@ UNLIMITED_MVA = 1e6
 
 @dataclass(frozen=True)
 class BranchTable:
-    """Branch arrays, one entry per line then per 2-winding transformer of the net."""
+    """Branch arrays: the lines, the 2-winding transformers, then three rows per trafo3w (all hv
+    windings, then mv, then lv, as pandapower orders them)."""
 
-    element: np.ndarray  # "line" or "trafo"
+    element: np.ndarray  # "line", "trafo" or "trafo3w"
     element_index: np.ndarray  # pandapower index within its table
     from_pos: np.ndarray  # position of the from-bus in Grid.bus_index
     to_pos: np.ndarray
@@ -37,11 +38,17 @@ class BranchTable:
     shift_rad: np.ndarray
     rating_mva: np.ndarray  # thermal limit incl. max_loading_percent; np.inf where unlimited
     nominal_mva: np.ndarray  # what pandapower's loading_percent refers to (no max_loading_percent)
-    in_service: np.ndarray
+    in_service: np.ndarray  # element in service and not cut by an open switch
+    winding: np.ndarray  # "hv", "mv", "lv" for trafo3w rows, "" otherwise
+    switch_open: np.ndarray  # cut by an open line/trafo switch (so not in service)
 
 
 class Grid:
     """Bus and branch arrays of a pandapower net, in per unit on ``net.sn_mva``.
+
+    The arrays are indexed by *nodes*: one per bus of the net, in ``net.bus`` order, then one
+    per trafo3w star point. Buses fused by closed bus-bus switches share one node (the others'
+    rows are unused, out-of-service nodes); :attr:`bus_map` sends every bus to its node.
 
     Parameters
     ----------
@@ -53,23 +60,35 @@ class Grid:
     net : pandapowerNet
         The original net (not modified).
     bus_index : pandas.Index
-        pandapower bus indices, in the order of all bus-indexed arrays.
+        Label of every node: pandapower bus indices, then the trafo3w star points (pandapower's
+        auxiliary bus indices).
+    bus_in_service : numpy.ndarray of bool
+        Node in service (False for out-of-service buses and buses fused into another).
+    bus_map : pandas.Series
+        Node position of every bus of the net (index ``net.bus.index``); fused buses share one.
+    bus_vn_kv : numpy.ndarray
+        Nominal voltage of every node (a star point: its trafo3w's hv bus, as in pandapower).
     base_mva : float
         System base (``net.sn_mva``).
     branches : BranchTable
-        Lines then transformers, in service or not.
+        Lines, transformers, trafo3w windings, in service or not.
     slack_pos : numpy.ndarray
-        Positions of the angle-reference buses (ext_grid buses, or slack gens).
+        Positions of the angle-reference nodes (ext_grid buses, or slack gens).
     """
 
     def __init__(self, net):
         _check_supported(net)
         self.net = net
         self.base_mva = float(net.sn_mva)
-        self.bus_index = pd.Index(net.bus.index, name="bus")
-        self.bus_in_service = net.bus.in_service.to_numpy(bool)
-        self.branches = _branch_table(net, self.bus_index)
-        self.slack_pos = self.bus_positions(_slack_buses(net), owner="Grid")
+        topology = read_topology(net)
+        self.bus_index = topology.bus_index
+        self.bus_in_service = topology.bus_in_service
+        self.bus_map = topology.bus_map
+        vn_kv = net.bus.vn_kv.astype(float)
+        self.bus_vn_kv = np.r_[vn_kv.to_numpy(), vn_kv.loc[net.trafo3w.hv_bus].to_numpy()]
+        self._bus_own_in_service = topology.bus_own_in_service
+        self.branches = _branch_table(net, topology)
+        self.slack_pos = np.unique(self.bus_positions(_slack_buses(net), owner="Grid"))
 
     @property
     def n_bus(self):
@@ -79,20 +98,28 @@ class Grid:
     def n_branch(self):
         return len(self.branches.element)
 
+    @property
+    def fused(self):
+        """True when closed bus-bus switches fused some buses (they share a node)."""
+        return not self.bus_map.is_unique
+
     def bus_positions(self, buses, *, owner):
-        """Positions of pandapower bus indices in :attr:`bus_index`; error names unknown buses."""
+        """Node positions of pandapower bus indices; errors name unknown or off buses.
+
+        A bus fused with others gives its group's node.
+        """
         buses = np.atleast_1d(np.asarray(buses))
-        pos = self.bus_index.get_indexer(buses)
-        if (pos < 0).any():
-            bad = buses[pos < 0].tolist()
+        rows = self.bus_map.index.get_indexer(buses)
+        if (rows < 0).any():
+            bad = buses[rows < 0].tolist()
             raise InputError(
                 f"{owner}: bus {bad[0] if len(bad) == 1 else bad} is not in the net "
-                f"(valid bus indices: {self.bus_index.min()}..{self.bus_index.max()})"
+                f"(valid bus indices: {self.bus_map.index.min()}..{self.bus_map.index.max()})"
             )
-        off = ~self.bus_in_service[pos]
+        off = ~self._bus_own_in_service[rows]
         if off.any():
             raise InputError(f"{owner}: bus {buses[off].tolist()} is out of service in the net")
-        return pos
+        return self.bus_map.to_numpy()[rows]
 
     def bus_from_number(self, number):
         """pandapower bus index of a bus numbered from 1 as in the papers (index = number - 1).
@@ -102,11 +129,11 @@ class Grid:
         """
         numbers = np.atleast_1d(np.asarray(number, dtype=int))
         index = numbers - 1
-        pos = self.bus_index.get_indexer(index)
+        pos = self.net.bus.index.get_indexer(index)
         if (pos < 0).any():
             raise InputError(
                 f"bus number {numbers[pos < 0].tolist()} is not in the net "
-                f"(numbers 1..{self.n_bus})"
+                f"(numbers 1..{len(self.net.bus)})"
             )
         names = pd.to_numeric(self.net.bus.name.iloc[pos], errors="coerce").to_numpy()
         named = ~np.isnan(names)
@@ -151,18 +178,47 @@ class Grid:
         return -self.susceptance_mw_per_rad() * self.branches.shift_rad * self.branches.in_service
 
 
+UNSUPPORTED_TABLES = (
+    "dcline",
+    "impedance",
+    "ward",
+    "xward",
+    "tcsc",
+    "svc",
+    "ssc",
+    "vsc",
+    "motor",
+    "asymmetric_load",
+    "asymmetric_sgen",
+)
+"""Net tables gridflex does not model: in-service rows are refused (never silently dropped)."""
+
+
 def _check_supported(net):
-    for table in ("trafo3w", "dcline", "impedance", "xward", "ward", "tcsc", "svc", "ssc", "vsc"):
-        if table in net and len(net[table]) and net[table].in_service.any():
-            raise InputError(
-                f"Grid: net.{table} has in-service elements; gridflex does not model "
-                f"'{table}' yet (convert them to lines/trafos or take them out of service)"
+    """Raise one :class:`InputError` naming every in-service element gridflex does not model."""
+    found = []
+    for table in UNSUPPORTED_TABLES:
+        if table in net and len(net[table]) and net[table].in_service.to_numpy(bool).any():
+            rows = net[table].index[net[table].in_service.to_numpy(bool)].tolist()
+            found.append(f"net.{table} {_few(rows)}")
+    sw = net.switch
+    if len(sw) and "z_ohm" in sw:
+        impedance = (sw.et == "b") & sw.closed.astype(bool) & (sw.z_ohm.fillna(0) > 0)
+        if impedance.any():
+            found.append(
+                f"net.switch {_few(sw.index[impedance].tolist())} (closed bus-bus switches "
+                "with z_ohm > 0, which pandapower models as impedances)"
             )
-    if len(net.switch) and ((net.switch.et == "b") & net.switch.closed).any():
+    if found:
         raise InputError(
-            "Grid: closed bus-bus switches fuse buses; gridflex needs one bus per "
-            "node (merge the buses or open the switches)"
+            f"Grid: gridflex does not model {'; '.join(found)}; take them out of service or "
+            "replace them by lines, transformers, loads or sgens"
         )
+
+
+def _few(labels, n=5):
+    """``[1, 2, 3]``, or the first ``n`` and a count."""
+    return str(labels) if len(labels) <= n else f"{labels[:n]}... ({len(labels)} rows)"
 
 
 def _slack_buses(net):
@@ -177,56 +233,42 @@ def _slack_buses(net):
     return sorted(set(buses))
 
 
-def _branch_table(net, bus_index):
-    ppc, lookups = _full_ppc(net)
-    n_line, n_trafo = len(net.line), len(net.trafo)
-    branch_rows = lookups["branch"]
-    rows = np.r_[
-        np.arange(*branch_rows.get("line", (0, 0))), np.arange(*branch_rows.get("trafo", (0, 0)))
-    ]
-    br = ppc["branch"][rows].real
-    bus_of_ppc = _ppc_bus_to_position(lookups["bus"], bus_index)
+def _branch_table(net, topology):
+    """:class:`BranchTable` from the converted rows of :func:`~gridflex.topology.read_topology`."""
+    br, n3 = topology.branch, len(net.trafo3w)
+    n_two = len(net.line) + len(net.trafo)
     tap = br[:, TAP].copy()
     tap[tap == 0] = 1.0
+    rating, nominal = (
+        np.r_[
+            _line_rating_mva(net, nominal=flag),
+            _trafo_rating_mva(net, nominal=flag),
+            _trafo3w_rating_mva(net, nominal=flag),
+        ]
+        for flag in (False, True)
+    )
+    on = np.r_[
+        net.line.in_service.to_numpy(bool),
+        net.trafo.in_service.to_numpy(bool),
+        np.tile(net.trafo3w.in_service.to_numpy(bool), len(WINDINGS)),
+    ]
     return BranchTable(
-        element=np.array(["line"] * n_line + ["trafo"] * n_trafo),
-        element_index=np.r_[net.line.index.to_numpy(), net.trafo.index.to_numpy()],
-        from_pos=bus_of_ppc[br[:, F_BUS].astype(int)],
-        to_pos=bus_of_ppc[br[:, T_BUS].astype(int)],
+        element=np.repeat(["line", "trafo", "trafo3w"], [len(net.line), len(net.trafo), 3 * n3]),
+        element_index=np.r_[
+            net.line.index.to_numpy(), net.trafo.index.to_numpy(), np.tile(net.trafo3w.index, 3)
+        ].astype(int),
+        from_pos=topology.from_pos,
+        to_pos=topology.to_pos,
         r_pu=br[:, BR_R],
         x_pu=br[:, BR_X],
         tap=tap,
         shift_rad=np.deg2rad(br[:, SHIFT]),
-        rating_mva=np.r_[_line_rating_mva(net), _trafo_rating_mva(net)],
-        nominal_mva=np.r_[
-            _line_rating_mva(net, nominal=True), _trafo_rating_mva(net, nominal=True)
-        ],
-        in_service=np.r_[net.line.in_service.to_numpy(bool), net.trafo.in_service.to_numpy(bool)],
+        rating_mva=rating,
+        nominal_mva=nominal,
+        in_service=on & ~topology.switch_open,
+        winding=np.r_[np.full(n_two, ""), np.repeat(WINDINGS, n3)],
+        switch_open=topology.switch_open,
     )
-
-
-def _full_ppc(net):
-    """pandapower's PYPOWER case with every bus and branch in service, and its lookups."""
-    work = copy.deepcopy(net)
-    for table in ("bus", "line", "trafo"):
-        work[table]["in_service"] = True
-    if not _has_reference(work):  # pandapower's converter needs one; branch data do not
-        pp.create_ext_grid(work, work.bus.index[0])
-    to_ppc(work, init="flat", check_connectivity=False, mode="pf", calculate_voltage_angles=True)
-    return work._ppc, work._pd2ppc_lookups
-
-
-def _has_reference(net):
-    slack_gen = "slack" in net.gen and bool((net.gen.slack & net.gen.in_service).any())
-    return bool(net.ext_grid.in_service.any()) or slack_gen
-
-
-def _ppc_bus_to_position(bus_lookup, bus_index):
-    """Map a ppc bus number to the position of its pandapower bus in ``bus_index``."""
-    ppc_of_bus = bus_lookup[bus_index.to_numpy()]
-    inverse = np.full(ppc_of_bus.max() + 1, -1)
-    inverse[ppc_of_bus] = np.arange(len(bus_index))
-    return inverse
 
 
 def _line_rating_mva(net, nominal=False):
@@ -243,6 +285,15 @@ def _trafo_rating_mva(net, nominal=False):
     if "df" in trafo and not nominal:
         rating = rating * trafo.df
     return _unlimited_to_inf(rating.to_numpy(float))
+
+
+def _trafo3w_rating_mva(net, nominal=False):
+    """Per winding (hv, mv, lv rows): its ``sn_*_mva`` times ``max_loading_percent`` (pandapower's
+    RATE_A of a trafo3w winding; res_trafo3w's loading refers to the same ``sn_*_mva``)."""
+    t3 = net.trafo3w
+    sn = np.concatenate([t3[f"sn_{w}_mva"].to_numpy(float) for w in WINDINGS])
+    loading = np.asarray(1.0 if nominal else _max_loading(t3), dtype=float)
+    return _unlimited_to_inf(sn * (np.tile(loading, len(WINDINGS)) if loading.ndim else loading))
 
 
 def _max_loading(table):

@@ -8,6 +8,7 @@ import scipy.sparse as sp
 from gridflex.carriers import node_balance, node_tables
 from gridflex.devices.base import BuildContext, Device, Role
 from gridflex.errors import InputError
+from gridflex.formulations.base import net_shunts
 from gridflex.network import Network
 from gridflex.problems.decisions import (
     by_name,
@@ -21,7 +22,7 @@ from gridflex.problems.planning import investment_table
 from gridflex.profiles import profile_values
 from gridflex.requirements import SystemConstraint, requirement_table
 from gridflex.results import DeviceInjection, Results
-from gridflex.solvers import fix_integers, solve_checked, solve_lazy
+from gridflex.solvers import fix_integers, solve_checked, solve_lazy, solve_robust
 from gridflex.tables import branch_tables, cost_table, merge_tables, stack_frames
 from gridflex.timeaxis import TimeAxis
 
@@ -350,6 +351,9 @@ class Model:
         self.builds, self._injections, constraints = {}, {}, []
         for name, network in self.networks.items():
             p, q = self._slice(p_inj, name), self._slice(q_inj, name)
+            if not network.formulation.voltage_shunts:  # shunts at 1 pu (DistFlow: at v)
+                shunts = net_shunts(network.grid)
+                p = p - shunts.per_bus(shunts.p_mw, network.grid.n_bus)[:, None]
             self._injections[name] = (p, q)
             reactive = network.formulation.reactive
             build = network.formulation.build(
@@ -480,8 +484,11 @@ class Model:
                 self.problem, sources, solver, max_rounds=limit, **solver_options
             )
         else:
-            used, problem = solve_checked(self.problem, solver, **solver_options), self.problem
+            used, attempts = solve_robust(self.problem, solver, **solver_options)
+            problem = self.problem
             info = {"method": "direct", "iterations": 1, "constraints_added": 0}
+            if len(attempts) > 1:  # a numerical failure, then another solver
+                info["attempts"] = attempts
         if milp_prices and problem.is_mixed_integer():
             self._duals_from_fixed_integers(problem, **solver_options)
         if (self._fixes or self._relaxed_now) and self.problem is self._assembled:
@@ -495,7 +502,24 @@ class Model:
         }
         result.fixed_marginal = self._fixed_marginals(problem)
         result.investments = self._investment_table()
+        result.built_branches = self._built_branches()
         return result
+
+    def _built_branches(self):
+        """``{network: {(element, index): in service per period}}`` of candidate branches, for
+        the AC validation of a planning result."""
+        out = {}
+        for name, build in self.builds.items():
+            if "candidate_plan" not in build.extra:
+                continue
+            rows = build.extra["candidate_positions"]
+            branches = self.networks[name].grid.branches
+            available = np.round(np.asarray(build.extra["built_available"].value, float)) > 0.5
+            out[name] = {
+                (str(branches.element[r]), int(branches.element_index[r])): available[k]
+                for k, r in enumerate(rows)
+            }
+        return out
 
     def _investment_table(self):
         """:func:`~gridflex.problems.planning.investment_table` of the solved build."""
@@ -596,6 +620,7 @@ class Model:
             frames = b.device.result_frames(b)
             tables.setdefault(b.device.result_table, []).append(stack_frames(frames))
         tables = {k: merge_tables(v) for k, v in tables.items()}
+        tables.update(self._shunt_table(name))
         tables["res_bus"] = self._bus_table(name)
         build, network = self.builds[name], self.networks[name]
         tables.update(network.formulation.tables(build, network.grid))
@@ -604,20 +629,66 @@ class Model:
             tables.update(branch_tables(network.grid, quantities, self.periods))
         return tables
 
+    def _shunt_table(self, name):
+        """``res_shunt``: what each of the net's shunts draws (at the model's voltage where
+        the formulation has one, else ``p`` at 1 pu), consumption positive."""
+        network = self.networks[name]
+        shunts = net_shunts(network.grid)
+        if not shunts.labels:
+            return {}
+        p, q = network.formulation.shunt_draw(self.builds[name], network.grid, len(self.periods))
+        cols = pd.Index(shunts.labels, name="element")
+        frames = {"p_mw": pd.DataFrame(p.T, index=self.periods, columns=cols)}
+        if q is not None:
+            frames["q_mvar"] = pd.DataFrame(q.T, index=self.periods, columns=cols)
+        return {"res_shunt": stack_frames(frames)}
+
+    def _shunts_per_bus(self, name, cols):
+        """The shunts' draw summed per bus of the net, (periods x buses) p and q (0 without)."""
+        network, T = self.networks[name], len(self.periods)
+        shunts = net_shunts(network.grid)
+        totals = [np.zeros((T, len(cols))), np.zeros((T, len(cols)))]
+        if shunts.labels:
+            p, q = network.formulation.shunt_draw(self.builds[name], network.grid, T)
+            where = cols.get_indexer(network.net.shunt.loc[shunts.labels, "bus"].to_numpy())
+            for total, x in zip(totals, (p, q), strict=True):
+                if x is not None:
+                    np.add.at(total.T, where, x)
+        return (pd.DataFrame(t, index=self.periods, columns=cols) for t in totals)
+
     def _bus_table(self, name):
+        """``res_bus`` of network ``name``: one column per bus of the net (pandapower index).
+
+        Angles, voltages and prices are those of the bus's node, so buses fused by closed
+        bus-bus switches share them; ``p_mw``/``q_mvar`` are the net consumption of the devices
+        at the bus itself and of its shunts (their draw: at the model's voltage in DistFlow), as
+        in pandapower's ``res_bus``. trafo3w star points are internal.
+        """
         network, build = self.networks[name], self.builds[name]
-        p_inj, q_inj = (np.asarray(x.value) for x in self._injections[name])
-        cols = pd.Index(network.grid.bus_index, name="element")
+        grid, T = network.grid, len(self.periods)
+        node, cols = grid.bus_map.to_numpy(), pd.Index(grid.bus_map.index, name="element")
 
         def frame(values):
-            return pd.DataFrame(np.asarray(values).T, index=self.periods, columns=cols)
+            return pd.DataFrame(np.asarray(values)[node].T, index=self.periods, columns=cols)
 
-        out = {"p_mw": frame(-p_inj)}
+        def own(quantity):  # the devices' injections summed per bus, consumption positive
+            total = np.zeros((len(cols), T))
+            for b in self.device_builds.values():
+                x, mine = getattr(b, quantity), np.asarray(b.terminal_networks or []) == name
+                if x is not None and mine.any():
+                    rows = cols.get_indexer(np.asarray(b.terminal_buses)[mine])
+                    np.add.at(total, rows, -_solved(x).reshape(len(mine), T)[mine])
+            return pd.DataFrame(total.T, index=self.periods, columns=cols)
+
+        shunt_p, shunt_q = self._shunts_per_bus(name, cols)
+        out = {"p_mw": own("p_mw") + shunt_p}
         if network.formulation.reactive:
-            out["q_mvar"] = frame(-q_inj)
-        prices = network.formulation.prices_per_mwh(build, network.grid, self.cost_hours)
-        out["price_per_mwh"] = frame(prices if prices is not None else np.full(p_inj.shape, np.nan))
-        for key, values in network.formulation.bus_results(build, network.grid).items():
+            out["q_mvar"] = own("q_mvar") + shunt_q
+        prices = network.formulation.prices_per_mwh(build, grid, self.cost_hours)
+        if prices is None:
+            prices = np.full((grid.n_bus, T), np.nan)
+        out["price_per_mwh"] = frame(prices)
+        for key, values in network.formulation.bus_results(build, grid).items():
             out[key] = frame(values)
         return stack_frames(out)
 

@@ -42,10 +42,25 @@ class Direction(enum.IntEnum):
 
 @dataclass(frozen=True)
 class Product:
-    """A reserve or ramp product: its name (used in result columns) and direction."""
+    """A reserve or ramp product: its name (used in result columns), direction and duration.
+
+    ``duration_h`` is how long a provider must be able to sustain what it holds (None: one
+    period). Storage-like providers keep the energy for it (:func:`energy_headroom`): held
+    reserve is capacity, not energy spent.
+    """
 
     name: str
     direction: Direction
+    duration_h: float | None = None
+
+    def __post_init__(self):
+        d = self.duration_h
+        if d is not None and (isinstance(d, bool) or not np.isfinite(d) or d <= 0):
+            raise InputError(f"Product '{self.name}': duration_h must be > 0 hours, got {d!r}")
+
+    def hours(self, dt_h):
+        """How long it must be sustained, in hours (one period when no duration is given)."""
+        return dt_h if self.duration_h is None else float(self.duration_h)
 
     def __str__(self):
         return self.name
@@ -148,6 +163,36 @@ def held_mw(b, direction):
     """Sum of the offered products in ``direction``, expression (n, T) or 0."""
     chosen = [v for p, v in _offer_variables(b).items() if p.direction == direction]
     return sum(chosen[1:], chosen[0]) if chosen else 0.0
+
+
+def held_energy_mwh(b, direction):
+    """``sum_p duration_p x held_p`` over the offered products in ``direction``, (n, T) or 0:
+    the energy needed to sustain them."""
+    chosen = [
+        p.hours(b.ctx.dt_h) * v for p, v in _offer_variables(b).items() if p.direction == direction
+    ]
+    return sum(chosen[1:], chosen[0]) if chosen else 0.0
+
+
+def energy_headroom(b, energy, e_min, e_max, eta_charge, eta_discharge):
+    r"""Storage-like providers: the stored energy covers the up products it holds for their
+    durations, and the free capacity absorbs the down products:
+
+    .. math::
+
+        e_t - \underline E \ge \sum_{p \in up} d_p\, r_{p,t} / \eta^{dis}, \qquad
+        \overline E - e_t \ge \sum_{p \in down} d_p\, r_{p,t}\, \eta^{ch}
+
+    with ``e_t`` the energy at the end of period ``t`` (columns (n, 1) or (n, T) for the
+    limits and efficiencies). Held reserve is capacity: nothing is debited from ``e``.
+    """
+    cons = []
+    up, down = held_energy_mwh(b, Direction.UP), held_energy_mwh(b, Direction.DOWN)
+    if not isinstance(up, float):
+        cons.append(energy - e_min >= cp.multiply(1.0 / eta_discharge, up))
+    if not isinstance(down, float):
+        cons.append(e_max - energy >= cp.multiply(eta_charge, down))
+    return cons
 
 
 def up_mw(b):

@@ -68,6 +68,8 @@ class Results:
         self.occurrences = np.ones(len(periods)) if occurrences is None else occurrences
         # planning: one row per candidate (built, stage, capital and charged cost), or None
         self.investments = None
+        # {network: {(element, index): in service per period (T,)}} of built candidate branches
+        self.built_branches = {}
 
     def __getattr__(self, name):
         if name.startswith("res_"):
@@ -130,12 +132,13 @@ class Results:
             nets=self.nets,
             occurrences=self.occurrences,
         )
-        out.investments = self.investments
+        out.investments, out.built_branches = self.investments, self.built_branches
         return out
 
     def __setstate__(self, state):  # results pickled before occurrences existed
         state.setdefault("occurrences", np.ones(len(state["periods"])))
         state.setdefault("investments", None)
+        state.setdefault("built_branches", {})
         self.__dict__.update(state)
 
     def __repr__(self):

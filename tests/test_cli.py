@@ -52,7 +52,7 @@ def test_run_objective_equals_direct_solve(quickstart_run):
 def test_run_writes_one_csv_per_table_and_summary(quickstart_run):
     out, summary, stdout = quickstart_run
     tables = {"res_bus", "res_gen", "res_ext_grid", "res_load", "res_line", "res_trafo"}
-    tables |= {"res_sgen", "res_storage", "costs"}
+    tables |= {"res_sgen", "res_storage", "res_shunt", "costs"}
     ac = {"ac_summary", "ac_violations", "ac_gap", "ac_res_bus", "ac_res_line", "ac_res_trafo"}
     assert {p.stem for p in out.glob("*.csv")} == tables | ac
     assert summary["files"] == sorted(f"{t}.csv" for t in tables | ac)

@@ -304,6 +304,11 @@ class ExternalGrid(Generator):
         Energy price.
     p_min_mw, p_max_mw : float or array
         Limits (default: unlimited export and import).
+    ramp_up_mw_per_h, ramp_down_mw_per_h : float or array (n,)
+        Limits on the change of the exchange (``inf``: none); they also bound the products it
+        holds, as for a :class:`Generator`.
+    p_initial_mw : float or array (n,), optional
+        Exchange before the horizon, for the first period's ramp.
     offers : dict, optional
         Reserve/ramp products offered (see :class:`Generator`).
     """
@@ -314,13 +319,16 @@ class ExternalGrid(Generator):
 
     def __init__(
         self, bus, price_per_mwh=0.0, p_min_mw=-math.inf, p_max_mw=math.inf, *, cost_per_mw2h=0.0,
-        cost_per_h=0.0, pwl_cost=None, q_min_mvar=-math.inf, q_max_mvar=math.inf, offers=None,
-        name=None, unit_labels=None,
+        cost_per_h=0.0, pwl_cost=None, ramp_up_mw_per_h=math.inf, ramp_down_mw_per_h=math.inf,
+        p_initial_mw=None, q_min_mvar=-math.inf, q_max_mvar=math.inf, offers=None, name=None,
+        unit_labels=None,
     ):  # fmt: skip
         super().__init__(
             bus, p_max_mw, p_min_mw, cost_per_mw2h=cost_per_mw2h, cost_per_h=cost_per_h,
-            pwl_cost=pwl_cost, q_min_mvar=q_min_mvar, q_max_mvar=q_max_mvar, offers=offers,
-            name=name, unit_labels=unit_labels,
+            pwl_cost=pwl_cost, ramp_up_mw_per_h=ramp_up_mw_per_h,
+            ramp_down_mw_per_h=ramp_down_mw_per_h, p_initial_mw=p_initial_mw,
+            q_min_mvar=q_min_mvar, q_max_mvar=q_max_mvar, offers=offers, name=name,
+            unit_labels=unit_labels,
         )  # fmt: skip
         self.price_per_mwh = price_per_mwh
 

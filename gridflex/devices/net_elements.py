@@ -1,4 +1,6 @@
-"""Devices for the elements already in a pandapower net (gen, sgen, ext_grid, load, shunt).
+"""Devices for the elements already in a pandapower net (gen, sgen, ext_grid, load).
+
+Shunts are network physics: the formulation draws them (:mod:`gridflex.formulations.base`).
 
 :func:`devices_from_net` turns each in-service table into one vectorised device whose unit
 labels are the pandapower indices, so results line up with ``net.res_*``. Costs come from
@@ -26,7 +28,7 @@ UNIT_PARAMETER_COLUMNS = (
 )
 
 
-ELEMENT_TABLES = ("gen", "sgen", "ext_grid", "load", "sgen_fixed", "shunt")
+ELEMENT_TABLES = ("gen", "sgen", "ext_grid", "load", "sgen_fixed")
 
 
 def devices_from_net(net, load_scale=None, options=None):
@@ -39,12 +41,17 @@ def devices_from_net(net, load_scale=None, options=None):
         Multiplier applied to every load's ``p_mw * scaling`` (and ``q_mvar``) per period.
     options : dict, optional
         Extra keyword arguments of the device built from a table, by table name (``gen``,
-        ``sgen`` (controllable), ``ext_grid``, ``load``, ``sgen_fixed``, ``shunt``); they
+        ``sgen`` (controllable), ``ext_grid``, ``load``, ``sgen_fixed``); they
         override what is read from the net, e.g. ``{"gen": {"offers": {...}},
         "load": {"shed_cost_per_mwh": 200}}``.
     """
     _reject_unsupported(net)
     options = dict(options or {})
+    if "shunt" in options:
+        raise InputError(
+            "net_elements['shunt']: shunts are part of the network formulation (drawn at the "
+            "bus voltage in DistFlow, at 1 pu in DC), not devices; they take no options"
+        )
     unknown = sorted(set(options) - set(ELEMENT_TABLES))
     if unknown:
         raise InputError(f"net_elements: unknown tables {unknown}; tables: {list(ELEMENT_TABLES)}")
@@ -55,7 +62,6 @@ def devices_from_net(net, load_scale=None, options=None):
         "ext_grid": lambda: _ext_grids(net, kw["ext_grid"]),
         "load": lambda: _loads(net, load_scale, kw["load"]),
         "sgen_fixed": lambda: _fixed_sgens(net, kw["sgen_fixed"]),
-        "shunt": lambda: _shunts(net, kw["shunt"]),
     }
     devices = []
     for table, build in builders.items():
@@ -110,19 +116,19 @@ def _ext_grids(net, extra):
     rows = net.ext_grid[net.ext_grid.in_service.to_numpy(bool)]
     if rows.empty:
         return None
+    if "cost_per_mwh" in extra:
+        raise InputError(
+            "net_elements['ext_grid']: an external grid's energy price is 'price_per_mwh' "
+            "(as in gf.ExternalGrid), not 'cost_per_mwh'"
+        )
     p_min = rows.min_p_mw.fillna(-math.inf) if "min_p_mw" in rows else -math.inf
     p_max = rows.max_p_mw.fillna(math.inf) if "max_p_mw" in rows else math.inf
-    kw = _costs(net, "ext_grid", rows.index) | _q_limits(rows) | extra
-    price = kw.pop("cost_per_mwh", 0.0)
-    return ExternalGrid(
-        rows.bus.to_numpy(),
-        price_per_mwh=price,
-        p_min_mw=np.asarray(p_min),
-        p_max_mw=np.asarray(p_max),
-        name="ext_grid",
-        unit_labels=rows.index.tolist(),
-        **kw,
-    )
+    kw = _costs(net, "ext_grid", rows.index)
+    kw["price_per_mwh"] = kw.pop("cost_per_mwh")  # poly_cost's cp1 is the energy price
+    ramps = {k: v for k, v in _unit_parameters(rows).items() if k.startswith("ramp")}
+    kw = kw | ramps | _q_limits(rows) | {"p_min_mw": np.asarray(p_min)}
+    kw |= {"p_max_mw": np.asarray(p_max)} | extra
+    return ExternalGrid(rows.bus.to_numpy(), name="ext_grid", unit_labels=rows.index.tolist(), **kw)
 
 
 def _loads(net, load_scale, extra):
@@ -143,19 +149,11 @@ def _fixed_sgens(net, extra):
     if rows.empty:
         return None
     p = (rows.p_mw * rows.scaling).to_numpy(float).reshape(-1, 1)
-    kw = {"curtailable": False} | extra
-    return Renewable(rows.bus.to_numpy(), p, name="sgen", unit_labels=rows.index.tolist(), **kw)
-
-
-def _shunts(net, extra):
-    rows = net.shunt[net.shunt.in_service.to_numpy(bool)]
-    p = (rows.p_mw * rows.get("step", 1)).to_numpy(float)
-    if rows.empty or not np.any(p):
-        return None
-    labels = rows.index.tolist()
-    dev = Load(rows.bus.to_numpy(), p.reshape(-1, 1), name="shunt", unit_labels=labels, **extra)
-    dev.result_table = "res_shunt"
-    return dev
+    q = (rows.q_mvar * rows.scaling).to_numpy(float).reshape(-1, 1)
+    kw = {"curtailable": False, "q_mvar": q} | extra
+    return Renewable(
+        rows.bus.to_numpy(), p, name="sgen_fixed", unit_labels=rows.index.tolist(), **kw
+    )
 
 
 def _costs(net, et, index):

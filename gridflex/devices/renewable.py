@@ -58,6 +58,9 @@ class Renewable(Device):
         Allow curtailment (default True).
     spillage_provides : Product or sequence of Product, optional
         Products the spilled power counts toward (e.g. ``products.RAMP_DOWN``).
+    q_mvar : float, array or profile (n, T)
+        Fixed reactive injection where the formulation models reactive power (a net's fixed
+        sgen keeps its ``q_mvar``; default 0).
     output_ramp : {False, "forecast", "dispatch"}
         Count the output's own change as ``RAMP_UP`` / ``RAMP_DOWN`` (eq. 19, see above).
     """
@@ -71,10 +74,11 @@ class Renewable(Device):
     curtailable = Flag(doc="allow curtailment")
     spillage_provides = Products(doc="products the spilled power counts toward")
     output_ramp = Choice((False, True, "forecast", "dispatch"), doc="eq. 19 reading, see above")
+    q_mvar = Number("Mvar", Shape.PROFILE, doc="reactive injection (producing positive)")
 
     def __init__(
         self, bus, profile, capacity_mw=None, *, curtailment_cost_per_mwh=0.0, curtailable=True,
-        spillage_provides=(), output_ramp=False, name=None, unit_labels=None,
+        spillage_provides=(), output_ramp=False, q_mvar=0.0, name=None, unit_labels=None,
     ):  # fmt: skip
         super().__init__(**declared(locals()))
 
@@ -130,6 +134,11 @@ class Renewable(Device):
     def injection_mw(self, b):
         return b.get("p_mw", b.values.available)
 
+    def injection_mvar(self, b):
+        """The given ``q_mvar`` where the formulation models reactive power (pandapower's
+        sgen convention: producing positive)."""
+        return b.values.q_mvar if b.ctx.reactive else None
+
     def cost_terms(self, b):
         cost, p = b.values.curtailment_cost_per_mwh, b.get("p_mw")
         if p is None or not cost.any():
@@ -140,6 +149,8 @@ class Renewable(Device):
         available = b.values.available
         p = b.value("p_mw") if "p_mw" in b.variables else available
         out = {"p_mw": p, "available_mw": available, "curtailed_mw": available - p}
+        if b.ctx.reactive:
+            out["q_mvar"] = b.values.q_mvar
         if "ramp" in b.expressions:
             up, down = (np.asarray(getattr(r, "value", r), dtype=float) for r in b["ramp"])
             out["output_ramp_up_mw"], out["output_ramp_down_mw"] = up, down

@@ -7,6 +7,15 @@ from gridflex.conventions import CONSUMER
 from gridflex.devices.base import Device, Role, declared
 from gridflex.devices.blocks import storage_dynamics
 from gridflex.parameters import Flag, Number
+from gridflex.products import (
+    Offers,
+    build_offers,
+    down_mw,
+    energy_headroom,
+    offer_cost_terms,
+    offer_results,
+    up_mw,
+)
 from gridflex.profiles import as_column, check_order
 
 
@@ -53,6 +62,12 @@ class Storage(Device):
         Degradation cost on discharged energy.
     exclusive_modes : bool
         Add binaries forbidding simultaneous charge and discharge.
+    offers : dict, optional
+        Reserve/ramp products offered: product -> offered cost per MW and hour. Held up
+        products ``u`` fit in the power headroom ``p_dis + u <= P_dis + p_ch`` (less charging
+        counts) and in the stored energy for each product's duration
+        (:func:`gridflex.products.energy_headroom`); down products ``w`` in
+        ``p_ch + w <= P_ch + p_dis`` and in the free capacity. Cost component ``reserves``.
     """
 
     sign = CONSUMER
@@ -70,16 +85,19 @@ class Storage(Device):
     p_discharge_mw = Number("MW", low=0, optional=True, doc="discharging rating (None: p_mw)")
     cost_per_mwh = Number("$/MWh", low=0, doc="degradation cost on discharged energy")
     exclusive_modes = Flag(doc="binaries forbid charging and discharging in one period")
+    offers = Offers()
 
     def __init__(
         self, bus, p_mw, e_mwh, *, e_min_mwh=0.0, e_initial_mwh=None, e_final_mwh=None,
         eta_charge=0.95, eta_discharge=0.95, self_discharge_per_h=0.0, p_charge_mw=None,
-        p_discharge_mw=None, cost_per_mwh=0.0, exclusive_modes=False, name=None, unit_labels=None,
+        p_discharge_mw=None, cost_per_mwh=0.0, exclusive_modes=False, offers=None, name=None,
+        unit_labels=None,
     ):  # fmt: skip
         super().__init__(**declared(locals()))
 
     def derive(self, v, ctx):
         o = self.owner
+        v.offers = v.offers or {}
         v.p_charge_mw = v.p_mw if v.p_charge_mw is None else v.p_charge_mw
         v.p_discharge_mw = v.p_mw if v.p_discharge_mw is None else v.p_discharge_mw
         check_order(v.e_min_mwh, v.e_mwh, owner=o, low_name="e_min_mwh", high_name="e_mwh")
@@ -102,7 +120,23 @@ class Storage(Device):
         cons += [e >= col(v.e_min_mwh), e <= col(v.e_mwh)]
         if time.open_last.size:  # open blocks end at or above the final energy
             cons.append(e[:, time.open_last] >= col(v.e_final_mwh))
-        return cons + self._power_limits(b)
+        return cons + self._power_limits(b) + self._products(b)
+
+    def _products(self, b):
+        """Offered products within the power headroom and the energy for their durations."""
+        v, col = b.values, as_column
+        build_offers(b, v.offers)
+        if not v.offers:
+            return []
+        p_ch, p_dis = b["p_charge_mw"], b["p_discharge_mw"]
+        cons = energy_headroom(b, b["e_mwh"], col(v.e_min_mwh), col(v.e_mwh),
+                               col(v.eta_charge), col(v.eta_discharge))  # fmt: skip
+        up, down = up_mw(b), down_mw(b)
+        if not isinstance(up, float):
+            cons.append(p_dis + up <= col(v.p_discharge_mw) + p_ch)
+        if not isinstance(down, float):
+            cons.append(p_ch + down <= col(v.p_charge_mw) + p_dis)
+        return cons
 
     def _power_limits(self, b):
         v, p_ch, p_dis = b.values, b["p_charge_mw"], b["p_discharge_mw"]
@@ -116,10 +150,10 @@ class Storage(Device):
         return b["p_discharge_mw"] - b["p_charge_mw"]
 
     def cost_terms(self, b):
-        cost = b.values.cost_per_mwh
-        if not cost.any():
-            return {}
-        return {"degradation": b.ctx.weighted_sum(cost @ b["p_discharge_mw"])}
+        cost, terms = b.values.cost_per_mwh, offer_cost_terms(b, b.values.offers)
+        if cost.any():
+            terms["degradation"] = b.ctx.weighted_sum(cost @ b["p_discharge_mw"])
+        return terms
 
     def results(self, b):
         p_ch, p_dis, e_end = b.value("p_charge_mw"), b.value("p_discharge_mw"), b.value("e_mwh")
@@ -130,4 +164,4 @@ class Storage(Device):
             "p_discharge_mw": p_dis,
             "e_mwh": e_end,
             "soc_percent": 100.0 * e_end / cap,
-        }
+        } | offer_results(b)

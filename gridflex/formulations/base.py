@@ -10,6 +10,37 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
+@dataclass(frozen=True)
+class Shunts:
+    """The net's in-service shunts: labels, bus positions, ``p_mw`` and ``q_mvar`` drawn at
+    1 pu (consumption positive, times ``step``)."""
+
+    labels: list
+    positions: np.ndarray
+    p_mw: np.ndarray
+    q_mvar: np.ndarray
+
+    def per_bus(self, values, n_bus):
+        """``values`` (n_sh,) summed per bus, (n_bus,)."""
+        out = np.zeros(n_bus)
+        np.add.at(out, self.positions, values)
+        return out
+
+
+def net_shunts(grid):
+    """:class:`Shunts` of ``grid.net`` (empty when it has none in service)."""
+    net = grid.net
+    rows = net.shunt[net.shunt.in_service.to_numpy(bool)]
+    step = rows["step"].to_numpy(float) if "step" in rows else np.ones(len(rows))
+    positions = grid.bus_positions(rows.bus.to_numpy(), owner="net.shunt") if len(rows) else []
+    return Shunts(
+        rows.index.tolist(),
+        np.asarray(positions, dtype=int),
+        rows.p_mw.to_numpy(float) * step,
+        rows.q_mvar.to_numpy(float) * step,
+    )
+
+
 @dataclass
 class NetworkBuild:
     """What a formulation adds to the problem, and how to read its results back."""
@@ -32,6 +63,14 @@ class Formulation:
 
     has_branch_flows = False
     reactive = False
+    voltage_shunts = False  # True: the formulation draws the net's shunts at its bus voltages
+
+    def shunt_draw(self, build, grid, T):
+        """What each in-service shunt of the net draws, ``(p_mw, q_mvar or None)`` (n_sh, T)
+        after a solve, consumption positive. Without voltages: ``p`` at 1 pu (the model
+        subtracts it from the injections), no ``q``."""
+        shunts = net_shunts(grid)
+        return np.repeat(shunts.p_mw[:, None], T, axis=1), None
 
     def build(self, grid, p_inj, T, q_inj=None, time=None):
         """Return a :class:`NetworkBuild` for injections ``p_inj`` (n_bus, T) MW on ``grid``.

@@ -28,7 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from gridflex.errors import InputError
-from gridflex.formulations.base import Formulation, NetworkBuild
+from gridflex.formulations.base import Formulation, NetworkBuild, net_shunts
 from gridflex.formulations.candidates import (
     candidate_cost_terms,
     candidate_decision,
@@ -77,8 +77,13 @@ class _BranchFlow(Formulation):
         warn_ignored_shunts(grid)
         x = self._variables(grid, tree, T)
         p_cand, q_cand, cand_cons, cand_extra = self._candidates(grid, tree, x, time or TimeAxis(T))
+        p_sh, q_sh = bus_shunts(grid, x["v"])
         balance, q_balance = _balances(
-            grid, tree, x, p_inj - grid.base_mva * p_cand, q_inj - grid.base_mva * q_cand
+            grid,
+            tree,
+            x,
+            p_inj - grid.base_mva * p_cand - p_sh,
+            q_inj - grid.base_mva * q_cand - q_sh,
         )
         limits = self._branch_limits(grid, tree, x)
         cons = [balance, q_balance, *_voltage_drop(tree, x), *limits, *cand_cons]
@@ -127,6 +132,14 @@ class _BranchFlow(Formulation):
                 cons.append(sense * v[rows, :] <= sense * bound[rows].reshape(-1, 1) ** 2)
         return cons
 
+    voltage_shunts = True
+
+    def shunt_draw(self, build, grid, T):
+        """Each shunt's draw ``(p, q) v`` at its bus's solved ``v`` (n_sh, T)."""
+        shunts, v = net_shunts(grid), np.asarray(build.extra["v"].value, dtype=float)
+        at_bus = v[shunts.positions]
+        return shunts.p_mw[:, None] * at_bus, shunts.q_mvar[:, None] * at_bus
+
     def bus_results(self, build, grid):
         """``vm_pu`` (n_bus, T): ``sqrt(v)``, NaN at buses outside the tree."""
         tree = build.extra["tree"]
@@ -154,7 +167,7 @@ class _BranchFlow(Formulation):
             name: grid.base_mva * sum(np.asarray(m @ values[var]) for var, m in maps.items())
             for name, maps in ends.items()
         }
-        vn_kv = grid.net.bus.vn_kv.to_numpy(float)[grid.branches.to_pos].reshape(-1, 1)
+        vn_kv = grid.bus_vn_kv[grid.branches.to_pos].reshape(-1, 1)
         out["i_ka"] = np.sqrt(np.maximum(l_branch, 0.0)) * grid.base_mva / (math.sqrt(3) * vn_kv)
         return out
 
@@ -400,6 +413,20 @@ def voltage_limits(grid, vm_min_pu=None, vm_max_pu=None):
             f"(buses {grid.bus_index[~(vmin <= vmax)].tolist()} do not)"
         )
     return vmin, vmax
+
+
+def bus_shunts(grid, v):
+    r"""What the net's shunts draw at the bus voltages, (n_bus, T) MW and Mvar each.
+
+    A shunt draws ``(p + j q) |V|^2 = (p + j q) v`` with ``p``, ``q`` its draw at 1 pu: exact in
+    SOC DistFlow, linear in ``v`` in LinDistFlow.
+    """
+    shunts = net_shunts(grid)
+    if not shunts.labels:
+        return 0.0, 0.0
+    p = shunts.per_bus(shunts.p_mw, grid.n_bus)
+    q = shunts.per_bus(shunts.q_mvar, grid.n_bus)
+    return sp.diags(p) @ v, sp.diags(q) @ v
 
 
 def warn_ignored_shunts(grid):

@@ -92,7 +92,10 @@ def validate_ac(result, network=None, method="auto", periods=None, **runpp_optio
         raise InputError(f"validate_ac: method must be 'auto', 'batch' or 'runpp', not {method!r}")
     name = network or next(iter(result.nets))
     positions = _positions(result.periods, periods)
-    writer = DispatchWriter(result.nets[name], result.injections, name, len(result.periods))
+    writer = DispatchWriter(
+        result.nets[name], result.injections, name, len(result.periods),
+        bus_vm_pu=_model_voltages(result, name), built=result.built_branches.get(name),
+    )  # fmt: skip
     writer.select(positions)
     options = {"algorithm": "nr", "max_iteration": 30, "numba": True} | runpp_options
     results = PeriodResults(writer.net, len(positions))
@@ -102,6 +105,14 @@ def validate_ac(result, network=None, method="auto", periods=None, **runpp_optio
         left = left if batch_left is None else batch_left
     solve_with_runpp(writer, results, left, options)
     return _report(result, name, writer, results, positions)
+
+
+def _model_voltages(result, name):
+    """The model's bus voltages (periods x bus) where its formulation has them, else None."""
+    bus = result.by_network.get(name, result.tables).get("res_bus")
+    if bus is None or "vm_pu" not in bus.columns.get_level_values(0):
+        return None
+    return bus["vm_pu"]
 
 
 def _positions(all_periods, periods):

@@ -58,6 +58,8 @@ def solve_with_runpp(writer, results, periods, options):
 
 def solve_in_batch(writer, results, options):
     """Solve all periods at once; returns the periods left for ``runpp`` (or None: all)."""
+    if not writer.injections_only:  # set points or topology change by period: runpp
+        return None
     t_ref = reference_period(writer)
     writer.write(t_ref)
     try:  # one power flow: numba's compile time (~6 s) would cost more than it saves
