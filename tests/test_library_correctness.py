@@ -201,3 +201,15 @@ def test_shunt_p_in_dc_equals_rundcpp():
     np.testing.assert_allclose(result.res_line["p_from_mw"].iloc[0].to_numpy(),
                                dc.res_line.p_from_mw.to_numpy(), atol=1e-6)  # fmt: skip
     assert result.res_shunt["p_mw"][shunt].iloc[0] == pytest.approx(5.0)
+
+
+def test_voltage_controlled_gen_gets_the_model_voltage_in_the_ac_run():
+    """A pandapower gen holds its bus voltage in AC: the AC run gets the model's voltage at its
+    bus, so the AC solution is the model's (SOC DistFlow on case33bw, to 1e-6 pu)."""
+    net = pn.case33bw()
+    pp.create_gen(net, 17, p_mw=0.2, vm_pu=1.0, min_p_mw=0.0, max_p_mw=0.4,
+                  min_q_mvar=-0.3, max_q_mvar=0.3, controllable=True)  # fmt: skip
+    result = gf.Model(net, periods=2, formulation=gf.SOCDistFlow(), load_scale=[0.9, 1.1]).solve()
+    report = result.validate_ac()
+    assert report.all_converged
+    assert report.gap["max_dvm_pu"].max() < 1e-6
