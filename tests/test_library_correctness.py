@@ -213,3 +213,26 @@ def test_voltage_controlled_gen_gets_the_model_voltage_in_the_ac_run():
     report = result.validate_ac()
     assert report.all_converged
     assert report.gap["max_dvm_pu"].max() < 1e-6
+
+
+def test_ac_validation_of_a_net_without_branches_and_a_candidate_behind_an_open_switch():
+    net = pp.create_empty_network()
+    pp.create_bus(net, 20.0)
+    pp.create_ext_grid(net, 0)
+    pp.create_load(net, 0, p_mw=5.0)
+    report = gf.Model(net, periods=2).solve().validate_ac()
+    assert report.all_converged and report.summary["max_loading_percent"].isna().all()
+    net, line = net_and_open_candidate()
+    with pytest.raises(gf.InputError, match=f"candidate line {line} is behind an open switch"):
+        gf.Model(net, periods=1, formulation=gf.DC(candidates=CandidateBranches([line]))).build()
+
+
+def net_and_open_candidate():
+    net = pp.create_empty_network(sn_mva=100.0)
+    pp.create_buses(net, 2, vn_kv=110.0)
+    pp.create_line_from_parameters(net, 0, 1, 10.0, 0.01, 0.1, 0.0, max_i_ka=0.5)
+    pp.create_ext_grid(net, 0)
+    pp.create_load(net, 1, p_mw=10.0)
+    net, line = add_candidate_line(net, 0, 1, like=0)
+    pp.create_switch(net, 1, line, et="l", closed=False)
+    return net, line

@@ -61,6 +61,13 @@ class CandidateBranches:
                         f"candidate {element} {index} is not in the net "
                         f"(net.{element} has indices {labels.tolist()})"
                     )
+                if getattr(grid.branches, "switch_open", None) is not None and bool(
+                    grid.branches.switch_open[hit[0]]
+                ):
+                    raise InputError(
+                        f"candidate {element} {index} is behind an open switch: building it "
+                        "would not close the switch (close it in the net, or remove it)"
+                    )
                 out.append(int(hit[0]))
         if len(set(out)) != len(out):
             raise InputError(

@@ -117,5 +117,6 @@ def _nan_reduce(reduce, values):
     """Row-wise ``reduce`` that gives NaN (without a warning) for all-NaN rows."""
     out = np.full(values.shape[0], np.nan)
     has = ~np.isnan(values).all(axis=1) if values.shape[1] else np.zeros(len(out), dtype=bool)
-    out[has] = reduce(values[has], axis=1)
+    if has.any():  # a net without branches has no loading at all
+        out[has] = reduce(values[has], axis=1)
     return out
