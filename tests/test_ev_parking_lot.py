@@ -79,13 +79,14 @@ def test_contract_limit_binds_v2g():
 ALL_OFFERS = {p: 1.0 for p in P.PRODUCTS.values()}
 
 
-def test_station_provides_every_product_within_its_limits():
+@pytest.mark.parametrize("form", ["paper", "headroom"])
+def test_station_provides_every_product_within_its_limits(form):
     # Only the lot offers products. Period 1 (discharging, worth 40 per MWh) asks for 0.2 MW of
     # each up product; period 0 (charging) for 0.3 MW of each down product.
     model = gf.Model(one_bus(), periods=3, net_elements=False)
     supply(model, cheap_mw=np.array([[20.0, 0.0, 20.0]]))
     model.add(gf.Load(bus=0, p_mw=10.0, name="d"))
-    model.add(lot(offers=ALL_OFFERS))
+    model.add(lot(offers=ALL_OFFERS, reserve_energy=form))
     up = [p for p in P.PRODUCTS.values() if p.direction == P.Direction.UP]
     down = [p for p in P.PRODUCTS.values() if p.direction == P.Direction.DOWN]
     for product in up:
@@ -98,16 +99,27 @@ def test_station_provides_every_product_within_its_limits():
         np.testing.assert_allclose(table[f"{product}_mw"]["lot"], [0, 0.2, 0], atol=1e-7)
     for product in down:
         np.testing.assert_allclose(table[f"{product}_mw"]["lot"], [0.3, 0, 0], atol=1e-7)
-    # eq. 2: charge + 0.6 MW of down products <= 2 MW; down products are not credited as
-    # energy (4'), so e_0 = 5 + 1.4 = 6.4; eq. 1: discharge + 1.0 MW up <= 2, and up products
-    # are booked as deployed: e_1 = 6.4 - 0.4 - 1.0 = 5 (what the EVs take away)
-    assert table["p_charge_mw"]["lot"].iloc[0] == pytest.approx(1.4, abs=1e-7)
-    assert table["p_discharge_mw"]["lot"].iloc[1] == pytest.approx(0.4, abs=1e-7)
-    np.testing.assert_allclose(table["e_mwh"]["lot"], [6.4, 5.0, 0.0], atol=1e-7)
     provided = result.tables["res_requirement"]["provided_mw"]
     np.testing.assert_allclose(provided["spinning"], [0, 0.2, 0], atol=1e-7)
     assert result.costs.loc[("lot", "reserves"), "cost"] == pytest.approx(1.6)
-    assert result.objective == pytest.approx(10 * 11.4 + 50 * 9.6 + 100 + 1.6)
+    if form == "paper":
+        # eq. 2: charge + 0.6 MW of down products <= 2 MW; down products are not credited as
+        # energy (4'), so e_0 = 5 + 1.4 = 6.4; eq. 1: discharge + 1.0 MW up <= 2, and up
+        # products are booked as deployed: e_1 = 6.4 - 0.4 - 1.0 = 5 (what the EVs take away)
+        assert table["p_charge_mw"]["lot"].iloc[0] == pytest.approx(1.4, abs=1e-7)
+        assert table["p_discharge_mw"]["lot"].iloc[1] == pytest.approx(0.4, abs=1e-7)
+        np.testing.assert_allclose(table["e_mwh"]["lot"], [6.4, 5.0, 0.0], atol=1e-7)
+        np.testing.assert_allclose(table["reserve_debit_mwh"]["lot"], [0, 1.0, 0], atol=1e-7)
+        assert result.objective == pytest.approx(10 * 11.4 + 50 * 9.6 + 100 + 1.6)
+    else:
+        # held products are capacity: e_1 = 5 (what the EVs take away) = 5 + c - d, and eq. 1
+        # caps d at 2 - 1.0 of up products: charge 1 MWh at 10, give it back at 50; the 1 MWh
+        # left in period 1 covers the 1.0 MW of up products for their one period
+        assert table["p_charge_mw"]["lot"].iloc[0] == pytest.approx(1.0, abs=1e-7)
+        assert table["p_discharge_mw"]["lot"].iloc[1] == pytest.approx(1.0, abs=1e-7)
+        np.testing.assert_allclose(table["e_mwh"]["lot"], [6.0, 5.0, 0.0], atol=1e-7)
+        np.testing.assert_allclose(table["reserve_debit_mwh"]["lot"], 0.0, atol=1e-12)
+        assert result.objective == pytest.approx(10 * 11.0 + 50 * 9.0 + 100 + 1.6)
 
 
 def test_generator_reserve_split_hand_solved():
@@ -213,9 +225,13 @@ def test_soe_within_bounds_and_energy_balance_closes(n_evs, seed, psi, eta):
     e, cap = t["e_mwh"]["lot"].to_numpy(), present @ capacity
     assert (e >= 0.3 * cap - 1e-6).all() and (e <= 0.9 * cap + 1e-6).all()
     charged = eta * t["p_charge_mw"]["lot"].sum() * 0.25  # down products are not credited
-    discharged = (t["p_discharge_mw"]["lot"] + t["ramp_up_mw"]["lot"]).sum() * 0.25 / eta
+    discharged = t["p_discharge_mw"]["lot"].sum() * 0.25 / eta  # held ramp is capacity only
     balance = charged - discharged + e_arrive.sum() - e_arrive[end < T].sum()
     assert e[-1] == pytest.approx(balance, abs=1e-6)
+    # and period by period from the table's own terms
+    flows = t["arrival_energy_mwh"] - t["departure_energy_mwh"] - t["losses_mwh"]
+    flows += 0.25 * (t["p_charge_mw"] - t["p_discharge_mw"])
+    np.testing.assert_allclose(np.diff(np.r_[0.0, e]), flows["lot"].to_numpy(), atol=1e-6)
 
 
 def test_ev_generator_reproduces_its_distributions():

@@ -48,6 +48,9 @@ def prepared_net(scenario):
     net = scenario.load_network()
     gens = net.gen.max_p_mw > 0
     net.gen.loc[gens, "min_p_mw"] = option(scenario, "p_min_share") * net.gen.max_p_mw[gens]
+    # the slack is a thermal unit of its size (the paper's 118-bus system has no external
+    # grid): the same minimum output share; its ramp limits (size class) come with the net
+    net.ext_grid["min_p_mw"] = option(scenario, "p_min_share") * net.ext_grid.max_p_mw
     factor = option(scenario, "rating_factor")
     net.line["max_i_ka"] *= factor
     net.trafo["max_loading_percent"] = net.trafo["max_loading_percent"].fillna(100.0) * factor
@@ -182,6 +185,8 @@ def run(scenario, out_dir):
     ac = {name: ac_figures(r) for name, r in (("case 1", case1), ("case 2", case2))}
     bound = network_or_fleet(scenario, case2)
     write_outputs(out, table2, sweep, table3, ac)
+    for name, result in (("case_1", case1), ("case_2", case2)):  # per-period tables per case
+        result.to_csv(out / name)
     plot_periods(case1, case2, out / "periods.png")
     plot_sweep(sweep, out / "ev_scale.png")
     print_tables(table2, sweep, table3, ac, bound)
@@ -210,11 +215,22 @@ def comparison_table(ours, paper):
 
 
 def ev_scale_sweep(scenario, net, wind_column, case1):
-    """Figs. 2-3: cost, shedding and ramp saving at 20 %-200 % of the fleet."""
-    rows = {0.0: case1}
+    """Figs. 2-3: cost, shedding and ramp saving at 20 %-200 % of the fleet. A fleet whose
+    energy cannot leave the stations within the window (arrival energy, departure energy,
+    the SOC band and the power and contract limits of eqs. 1-5, with a system that must take
+    the discharge) has no feasible dispatch: its row is NaN with ``feasible`` False."""
+    rows = {0.0: case1 | {"feasible": True}}
     for scale in option(scenario, "ev_scales"):
-        rows[float(scale)] = figures(solve(scenario, net, wind_column, float(scale)))
+        try:
+            rows[float(scale)] = figures(solve(scenario, net, wind_column, float(scale)))
+            rows[float(scale)]["feasible"] = True
+        except gf.SolveError as exc:
+            if exc.status != "infeasible":
+                raise
+            rows[float(scale)] = {"feasible": False}
     table = pd.DataFrame(rows).T
+    table[TABLE_COLUMNS] = table[TABLE_COLUMNS].astype(float)
+    table["feasible"] = table["feasible"].astype(bool)
     table.index.name = "EV scale"
     return table
 
