@@ -187,6 +187,8 @@ def run(scenario, out_dir):
     write_outputs(out, table2, sweep, table3, ac)
     for name, result in (("case_1", case1), ("case_2", case2)):  # per-period tables per case
         result.to_csv(out / name)
+    account = station_energy_account(case2)
+    account.to_csv(out / "case_2" / "station_energy.csv")
     plot_periods(case1, case2, out / "periods.png")
     plot_sweep(sweep, out / "ev_scale.png")
     print_tables(table2, sweep, table3, ac, bound)
@@ -262,6 +264,29 @@ def ac_figures(result):
         "violations": len(report.violations),
         "max_slack_deviation_mw": round(float(s.slack_deviation_mw.abs().max()), 1),
     }
+
+
+def station_energy_account(result):
+    """Each station's energy per period, MWh: what arrives and leaves with the EVs, what is
+    charged and discharged, the losses, the change of the stored energy and the closing error
+    (zero when every MWh is accounted for). Window totals in the last row."""
+    lot, dt = result.tables["res_ev_parking_lot"], result.dt_h
+    stored = lot["e_mwh"]
+    terms = {
+        "arrival_mwh": lot["arrival_energy_mwh"],
+        "departure_mwh": lot["departure_energy_mwh"],
+        "charged_mwh": dt * lot["p_charge_mw"],
+        "discharged_mwh": dt * lot["p_discharge_mw"],
+        "losses_mwh": lot["losses_mwh"],
+        "reserve_debit_mwh": lot["reserve_debit_mwh"],
+        "stored_change_mwh": stored.diff().fillna(stored.iloc[0]),
+    }
+    flows = terms["arrival_mwh"] - terms["departure_mwh"] + terms["charged_mwh"]
+    flows = flows - terms["discharged_mwh"] - terms["losses_mwh"] - terms["reserve_debit_mwh"]
+    terms["closing_error_mwh"] = terms["stored_change_mwh"] - flows
+    table = pd.concat(terms, axis=1, names=["quantity", "station"])
+    table.loc["window total"] = table.sum()
+    return table
 
 
 def network_or_fleet(scenario, result):
