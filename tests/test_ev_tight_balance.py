@@ -146,6 +146,12 @@ def balances_close_from_the_csv_files(folder, dt_h):
         up = sum(units[f"{p}_mw"] for p in ("spinning", "non_spinning", "regulation_up",
                                             "replacement", "ramp_up"))  # fmt: skip
         assert (units["p_mw"] + up <= units["p_max_mw"] + 1e-5).to_numpy().all(), table
+        assert (units["p_mw"] >= units["p_min_mw"] - 1e-5).to_numpy().all(), table  # all on
+        ramp = units["ramp_up_mw_per_h"].to_numpy() * dt_h
+        assert (up.to_numpy() <= ramp + 1e-5).all(), table  # products within the ramp rate
+        change = np.abs(np.diff(units["p_mw"].to_numpy(), axis=0))
+        assert (change <= np.minimum(ramp, units["ramp_down_mw_per_h"].to_numpy() * dt_h)[1:]
+                + 1e-5).all(), table  # fmt: skip
 
 
 def test_flexible_ramp_band_for_a_negative_net_load():

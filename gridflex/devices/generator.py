@@ -280,7 +280,13 @@ class Generator(Device):
         return terms | offer_cost_terms(b, v.offers)
 
     def results(self, b):
-        out = {"p_mw": b.value("p_mw"), "p_max_mw": b.values.p_max_mw}
+        """Output, its limits and ramp rates per period (so limits can be checked from the
+        table), commitment, build and held products."""
+        v, ones = b.values, np.ones((self.n, b.ctx.T))
+        out = {"p_mw": b.value("p_mw"), "p_max_mw": v.p_max_mw, "p_min_mw": v.p_min_mw}
+        for key in ("ramp_up_mw_per_h", "ramp_down_mw_per_h"):
+            if np.isfinite(getattr(v, key)).any():
+                out[key] = getattr(v, key).reshape(-1, 1) * ones
         if "q_mvar" in b.variables:
             out["q_mvar"] = b.value("q_mvar")
         if "on" in b.variables:
