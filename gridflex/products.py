@@ -185,6 +185,11 @@ def energy_headroom(b, energy, e_min, e_max, eta_charge, eta_discharge):
 
     with ``e_t`` the energy at the end of period ``t`` (columns (n, 1) or (n, T) for the
     limits and efficiencies). Held reserve is capacity: nothing is debited from ``e``.
+
+    Only the energy at the end of the period is checked: for a product lasting longer than one
+    period, what the schedule itself discharges in the following periods (or what leaves with
+    departing EVs) is not set aside, so a call could find less energy than ``d_p r_p``. Exact
+    for products of one period (the default duration).
     """
     cons = []
     up, down = held_energy_mwh(b, Direction.UP), held_energy_mwh(b, Direction.DOWN)

@@ -131,8 +131,8 @@ def solve_robust(problem, solver=None, **options):
         given = options if k == 0 else {o: options[o] for o in GENERIC_OPTIONS if o in options}
         status, error = _attempt(problem, name, _options(name, tight and kind, given))
         attempts.append({"solver": name, "status": status})
-        if status == cp.OPTIMAL or status in PROVEN:
-            break
+        if status == cp.OPTIMAL or status in PROVEN or status == cp.USER_LIMIT:
+            break  # a proven status, or the caller's own time/iteration limit: no fallback
     if problem.status != cp.OPTIMAL or attempts[-1]["status"] != cp.OPTIMAL:
         if error is not None and attempts[-1]["status"] == "solver_error":
             raise SolveError(

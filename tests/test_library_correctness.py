@@ -236,3 +236,29 @@ def net_and_open_candidate():
     net, line = add_candidate_line(net, 0, 1, like=0)
     pp.create_switch(net, 1, line, et="l", closed=False)
     return net, line
+
+
+def test_review_regressions_ext_grid_pwl_nan_ramp_fixed_gen_and_time_limit():
+    """An ext_grid with a pwl_cost, a NaN ramp column (no limit), a non-controllable gen
+    (fixed at its p_mw, as in pandapower's power flow) and a caller's time limit (no fallback)."""
+    import cvxpy as cp
+
+    net = pp.create_empty_network()
+    pp.create_buses(net, 2, 20.0)
+    pp.create_line_from_parameters(net, 0, 1, 1.0, 0.1, 0.1, 0.0, max_i_ka=10.0)
+    pp.create_ext_grid(net, 0)
+    pp.create_pwl_cost(net, 0, "ext_grid", [[0, 100, 30]])
+    net.ext_grid["ramp_up_mw_per_h"] = np.nan
+    pp.create_gen(net, 1, p_mw=3.0, controllable=False)
+    pp.create_load(net, 1, p_mw=10.0)
+    result = gf.Model(net, periods=1).solve()
+    assert result.objective == pytest.approx(30.0 * 7.0)
+    assert result.res_gen["p_mw"].iloc[0].sum() == pytest.approx(3.0)
+    assert result.validate_ac().summary["slack_deviation_mw"].abs().max() < 0.5  # losses only
+    x = cp.Variable(60, integer=True)
+    problem = cp.Problem(cp.Minimize(cp.sum(x)), [x >= 0.5, x <= 3])
+    try:
+        _, attempts = solve_robust(problem, None, time_limit=1e-9)
+        assert len(attempts) == 1  # solved at once, or stopped by the limit: never replaced
+    except gf.SolveError as error:
+        assert "user_limit" in str(error) and "tried" not in str(error)

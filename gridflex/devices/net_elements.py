@@ -28,7 +28,7 @@ UNIT_PARAMETER_COLUMNS = (
 )
 
 
-ELEMENT_TABLES = ("gen", "sgen", "ext_grid", "load", "sgen_fixed")
+ELEMENT_TABLES = ("gen", "sgen", "ext_grid", "load", "sgen_fixed", "gen_fixed")
 
 
 def devices_from_net(net, load_scale=None, options=None):
@@ -62,6 +62,7 @@ def devices_from_net(net, load_scale=None, options=None):
         "ext_grid": lambda: _ext_grids(net, kw["ext_grid"]),
         "load": lambda: _loads(net, load_scale, kw["load"]),
         "sgen_fixed": lambda: _fixed_sgens(net, kw["sgen_fixed"]),
+        "gen_fixed": lambda: _fixed_gens(net, kw["gen_fixed"]),
     }
     devices = []
     for table, build in builders.items():
@@ -124,7 +125,8 @@ def _ext_grids(net, extra):
     p_min = rows.min_p_mw.fillna(-math.inf) if "min_p_mw" in rows else -math.inf
     p_max = rows.max_p_mw.fillna(math.inf) if "max_p_mw" in rows else math.inf
     kw = _costs(net, "ext_grid", rows.index)
-    kw["price_per_mwh"] = kw.pop("cost_per_mwh")  # poly_cost's cp1 is the energy price
+    if "cost_per_mwh" in kw:  # poly_cost's cp1 is the energy price (pwl_cost passes as is)
+        kw["price_per_mwh"] = kw.pop("cost_per_mwh")
     ramps = {k: v for k, v in _unit_parameters(rows).items() if k.startswith("ramp")}
     kw = kw | ramps | _q_limits(rows) | {"p_min_mw": np.asarray(p_min)}
     kw |= {"p_max_mw": np.asarray(p_max)} | extra
@@ -141,6 +143,18 @@ def _loads(net, load_scale, extra):
         scale = np.asarray(load_scale, dtype=float).reshape(1, -1)
         p, q = p * scale, q * scale
     return Load(rows.bus.to_numpy(), p, q, name="load", unit_labels=rows.index.tolist(), **extra)
+
+
+def _fixed_gens(net, extra):
+    """Non-controllable gens: fixed at ``p_mw * scaling`` (pandapower's power flow does so)."""
+    rows = net.gen[net.gen.in_service.to_numpy(bool) & ~_controllable(net.gen, True)]
+    if rows.empty:
+        return None
+    p = (rows.p_mw * rows.get("scaling", 1.0)).to_numpy(float)
+    dev = Generator(rows.bus.to_numpy(), p, p, name="gen_fixed", unit_labels=rows.index.tolist(),
+                    **_q_limits(rows) | extra)  # fmt: skip
+    dev.result_table = "res_gen"
+    return dev
 
 
 def _fixed_sgens(net, extra):
@@ -178,7 +192,12 @@ def _costs(net, et, index):
 
 
 def _unit_parameters(rows):
-    return {c: rows[c].to_numpy(float) for c in UNIT_PARAMETER_COLUMNS if c in rows}
+    """The optional unit columns; a NaN ramp rate means no limit."""
+    out = {c: rows[c].to_numpy(float) for c in UNIT_PARAMETER_COLUMNS if c in rows}
+    for c in ("ramp_up_mw_per_h", "ramp_down_mw_per_h"):
+        if c in out:
+            out[c] = np.where(np.isnan(out[c]), math.inf, out[c])
+    return out
 
 
 def _q_limits(rows):
