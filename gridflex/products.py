@@ -165,39 +165,57 @@ def held_mw(b, direction):
     return sum(chosen[1:], chosen[0]) if chosen else 0.0
 
 
-def held_energy_mwh(b, direction):
-    """``sum_p duration_p x held_p`` over the offered products in ``direction``, (n, T) or 0:
-    the energy needed to sustain them."""
-    chosen = [
-        p.hours(b.ctx.dt_h) * v for p, v in _offer_variables(b).items() if p.direction == direction
-    ]
-    return sum(chosen[1:], chosen[0]) if chosen else 0.0
-
-
 def energy_headroom(b, energy, e_min, e_max, eta_charge, eta_discharge):
-    r"""Storage-like providers: the stored energy covers the up products it holds for their
-    durations, and the free capacity absorbs the down products:
+    r"""Storage-like providers: the stored energy covers the up products held in period ``t``
+    for their durations, and the free capacity absorbs the down products:
 
     .. math::
 
-        e_t - \underline E \ge \sum_{p \in up} d_p\, r_{p,t} / \eta^{dis}, \qquad
-        \overline E - e_t \ge \sum_{p \in down} d_p\, r_{p,t}\, \eta^{ch}
+        e_{t+k} - \underline E \ge \sum_{p \in up} \min(d_p, (k+1)\,dt)\, r_{p,t} / \eta^{dis},
+        \qquad
+        \overline E - e_{t+k} \ge \sum_{p \in down} \min(d_p, (k+1)\,dt)\, r_{p,t}\, \eta^{ch}
 
-    with ``e_t`` the energy at the end of period ``t`` (columns (n, 1) or (n, T) for the
-    limits and efficiencies). Held reserve is capacity: nothing is debited from ``e``.
-
-    Only the energy at the end of the period is checked: for a product lasting longer than one
-    period, what the schedule itself discharges in the following periods (or what leaves with
-    departing EVs) is not set aside, so a call could find less energy than ``d_p r_p``. Exact
-    for products of one period (the default duration).
+    for ``k = 0 .. ceil(d/dt) - 1`` inside the block (wrapping in a cyclic one; a window past
+    the end of an open block is not checked), with ``e`` the energy at the end of each period as
+    scheduled (so what the schedule discharges later, and what leaves with departing EVs, is set
+    aside too). Held reserve is capacity: nothing is debited from ``e``. Limits and
+    efficiencies are columns (n, 1) or arrays (n, T).
     """
     cons = []
-    up, down = held_energy_mwh(b, Direction.UP), held_energy_mwh(b, Direction.DOWN)
-    if not isinstance(up, float):
-        cons.append(energy - e_min >= cp.multiply(1.0 / eta_discharge, up))
-    if not isinstance(down, float):
-        cons.append(e_max - energy >= cp.multiply(eta_charge, down))
+    for direction, sign in ((Direction.UP, 1.0), (Direction.DOWN, -1.0)):
+        for k, held in enumerate(_held_by_offset(b, direction)):
+            t, later = b.ctx.time.ahead(k)
+            if not len(t):
+                continue
+            if sign > 0:
+                room = energy[:, later] - _columns(e_min, later)
+                need = cp.multiply(_columns(1.0 / np.asarray(eta_discharge), t), held[:, t])
+            else:
+                room = _columns(e_max, later) - energy[:, later]
+                need = cp.multiply(_columns(eta_charge, t), held[:, t])
+            cons.append(room >= need)
     return cons
+
+
+def _held_by_offset(b, direction):
+    """``[sum_p min(d_p, (k+1) dt) r_p for k in 0..K-1]`` over the offered products in
+    ``direction`` (K the longest duration in periods), each (n, T)."""
+    dt = b.ctx.dt_h
+    offered = [(p, v) for p, v in _offer_variables(b).items() if p.direction == direction]
+    if not offered:
+        return []
+    periods = max(int(np.ceil(p.hours(dt) / dt - 1e-9)) for p, _ in offered)
+    out = []
+    for k in range(periods):  # a loop over the periods of the longest duration, not the model
+        parts = [min(p.hours(dt), (k + 1) * dt) * v for p, v in offered]
+        out.append(sum(parts[1:], parts[0]))
+    return out
+
+
+def _columns(x, cols):
+    """``x`` (scalar, (n, 1) or (n, T) array or expression) at the periods ``cols``."""
+    shape = getattr(x, "shape", ())
+    return x[:, cols] if len(shape) == 2 and shape[1] > 1 else x
 
 
 def up_mw(b):

@@ -272,6 +272,17 @@ class TimeAxis:
         keep[self.open_first] = False  # a one-period cyclic block links the period to itself
         return t[keep], prev[keep]
 
+    def ahead(self, k):
+        """``(t, later)``: every period with a ``k``-th successor in its block, and that
+        successor (wrapping in a cyclic block; none past the end of an open one)."""
+        t = np.arange(self.T)
+        block = self.block_of
+        offset = t - self.starts[block] + k
+        length = self.lengths[block]
+        wrapped = self.starts[block] + offset % length
+        keep = self.cyclic[block] | (offset < length)
+        return t[keep], wrapped[keep]
+
     def previous(self, values, initial=None):
         """``values`` (n, T) shifted by one period inside each block: the value before each
         period. First periods of open blocks take ``initial`` (n,) (default: their own value,

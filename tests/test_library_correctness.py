@@ -262,3 +262,25 @@ def test_review_regressions_ext_grid_pwl_nan_ramp_fixed_gen_and_time_limit():
         assert len(attempts) == 1  # solved at once, or stopped by the limit: never replaced
     except gf.SolveError as error:
         assert "user_limit" in str(error) and "tried" not in str(error)
+
+
+def test_a_two_hour_product_keeps_its_energy_through_the_schedule():
+    """2 MW of a 2-hour product held in period 0 by a 10 MWh battery; energy costs 10 $/MWh in
+    period 0 and 50 in period 1. Without the look-ahead the battery would fill to 10 MWh and
+    sell all of it in period 1, leaving nothing for a call of the product made in period 0; it
+    must keep 2 MW x 2 h = 4 MWh at the end of period 1: it sells 6 MWh, cost 260 + 700."""
+    from gridflex.products import Direction, Product
+
+    product = Product("up_2h", Direction.UP, duration_h=2.0)
+    net = pp.create_empty_network()
+    pp.create_bus(net, 20.0)
+    model = gf.Model(net, periods=2, net_elements=False)
+    model.add(gf.Generator(0, [[100.0, 0.0]], cost_per_mwh=10.0, name="cheap"))
+    model.add(gf.Generator(0, 100.0, cost_per_mwh=50.0, name="dear"))
+    model.add(gf.Storage(0, 10.0, 10.0, e_initial_mwh=4.0, e_final_mwh=0.0, eta_charge=1.0,
+                         eta_discharge=1.0, offers={product: 0.0}, name="bess"))  # fmt: skip
+    model.add(gf.Load(0, 20.0, name="d"))
+    model.add(gf.Requirement(product, [2.0, 0.0]))
+    result = model.solve()
+    np.testing.assert_allclose(result.res_storage["e_mwh"]["bess"], [10.0, 4.0], atol=1e-6)
+    assert result.objective == pytest.approx(10 * 26 + 50 * 14)

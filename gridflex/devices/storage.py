@@ -65,7 +65,7 @@ class Storage(Device):
     offers : dict, optional
         Reserve/ramp products offered: product -> offered cost per MW and hour. Held up
         products ``u`` fit in the power headroom ``p_dis + u <= P_dis + p_ch`` (less charging
-        counts) and in the stored energy for each product's duration
+        counts) and in the stored energy for each product's duration, through the periods it lasts
         (:func:`gridflex.products.energy_headroom`); down products ``w`` in
         ``p_ch + w <= P_ch + p_dis`` and in the free capacity. Cost component ``reserves``.
     """
