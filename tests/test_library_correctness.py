@@ -14,14 +14,19 @@ from gridflex.solvers import solve_robust
 
 
 # --- 1. a planning result is validated with its built plan -------------------------------------
-def test_ac_validation_puts_built_candidate_lines_in_service():
-    """150 MW over one 100 MW line needs the candidate twin line: the AC run must have it in
-    service, as a pandapower run of the built net with the same injections says."""
+def two_buses_and_a_candidate():
+    """Slack at bus 0, one 100 MW line to bus 1, and an out-of-service twin (the candidate)."""
     net = pp.create_empty_network(sn_mva=100.0)
     pp.create_buses(net, 2, vn_kv=110.0)
     pp.create_line_from_parameters(net, 0, 1, 10.0, 0.01, 0.1, 0.0, max_i_ka=100 / (3**0.5 * 110))
     pp.create_ext_grid(net, 0)
-    net, line = add_candidate_line(net, 0, 1, like=0)
+    return add_candidate_line(net, 0, 1, like=0)
+
+
+def test_ac_validation_puts_built_candidate_lines_in_service():
+    """150 MW over one 100 MW line needs the candidate twin line: the AC run must have it in
+    service, as a pandapower run of the built net with the same injections says."""
+    net, line = two_buses_and_a_candidate()
     model = gf.Model(
         net, periods=1, formulation=gf.DC(candidates=CandidateBranches([line], cost=[1]))
     )
@@ -43,11 +48,7 @@ def test_ac_validation_puts_built_candidate_lines_in_service():
 
 def test_staged_candidate_in_service_only_where_built():
     """A line built in stage s2 is out of service in the AC run of s1's periods."""
-    net = pp.create_empty_network(sn_mva=100.0)
-    pp.create_buses(net, 2, vn_kv=110.0)
-    pp.create_line_from_parameters(net, 0, 1, 10.0, 0.01, 0.1, 0.0, max_i_ka=100 / (3**0.5 * 110))
-    pp.create_ext_grid(net, 0)
-    net, line = add_candidate_line(net, 0, 1, like=0)
+    net, line = two_buses_and_a_candidate()
     horizon = gf.Horizon([gf.Stage("s1", 5), gf.Stage("s2", 5)], 0.05)
     blocks = [gf.Block(f"{s}/day", 1, 365, stage=s) for s in ("s1", "s2")]
     candidates = CandidateBranches([line], cost=[1e5], life_years=40)
@@ -228,12 +229,8 @@ def test_ac_validation_of_a_net_without_branches_and_a_candidate_behind_an_open_
 
 
 def net_and_open_candidate():
-    net = pp.create_empty_network(sn_mva=100.0)
-    pp.create_buses(net, 2, vn_kv=110.0)
-    pp.create_line_from_parameters(net, 0, 1, 10.0, 0.01, 0.1, 0.0, max_i_ka=0.5)
-    pp.create_ext_grid(net, 0)
+    net, line = two_buses_and_a_candidate()
     pp.create_load(net, 1, p_mw=10.0)
-    net, line = add_candidate_line(net, 0, 1, like=0)
     pp.create_switch(net, 1, line, et="l", closed=False)
     return net, line
 

@@ -2,6 +2,8 @@
 
 - :func:`storage_dynamics`: energy state of any storage-like device (battery, ice tank, EV fleet
   energy, heat storage, delay-tolerant workload queue).
+- :func:`store_limits` / :func:`store_edges`: a store with charge and discharge efficiencies,
+  a loss per hour, a band and initial/final values (``Storage``, ``CarrierStore``).
 - :func:`ramp_limits`: bounds on period-to-period changes.
 - :func:`window_sum_matrix`: sliding-window sums (minimum up/down times).
 - :func:`previous_columns`: a quantity now and in the period before, inside blocks.
@@ -17,6 +19,7 @@ import scipy.sparse as sp
 
 from gridflex.errors import InputError
 from gridflex.parameters import Custom, holds_bool
+from gridflex.profiles import as_column, check_order
 
 
 def storage_dynamics(time, energy, inflow, retention=1.0, initial=None):
@@ -50,6 +53,36 @@ def storage_dynamics(time, energy, inflow, retention=1.0, initial=None):
     if cols.size == 0:
         return []
     return [now == _kept(retention, before, cols) + columns(inflow, cols)]
+
+
+def store_edges(v, owner, low, high, initial, final):
+    """Default an open block's initial value to half of ``high`` and the final one to the
+    initial, then check ``low <= initial, final <= high`` (``v`` holds the values under the
+    parameter names given)."""
+    if getattr(v, initial) is None:
+        setattr(v, initial, getattr(v, high) / 2)
+    if getattr(v, final) is None:
+        setattr(v, final, getattr(v, initial))
+    check_order(getattr(v, low), getattr(v, high), owner=owner, low_name=low, high_name=high)
+    for k in (initial, final):
+        check_order(getattr(v, low), getattr(v, k), owner=owner, low_name=low, high_name=k)
+        check_order(getattr(v, k), getattr(v, high), owner=owner, low_name=k, high_name=high)
+
+
+def store_limits(time, energy, charge, discharge, eta_charge, eta_discharge, loss_per_h,
+                 low, high, initial, final):  # fmt: skip
+    """A store's dynamics and band: ``e_t = r e_{t-} + dt (eta_ch c - d / eta_dis)`` with
+    ``r = (1 - loss_per_h) ** dt`` (:func:`storage_dynamics`), ``low <= e <= high``, and an
+    open block ending at or above ``final``. Parameters per unit are arrays (n,)."""
+    col = as_column
+    gained = cp.multiply(col(eta_charge), charge)
+    inflow = time.dt_h * (gained - cp.multiply(col(1.0 / np.asarray(eta_discharge)), discharge))
+    retention = col((1.0 - np.asarray(loss_per_h)) ** time.dt_h)
+    cons = storage_dynamics(time, energy, inflow, retention, initial=initial)
+    cons += [energy >= col(low), energy <= col(high)]
+    if time.open_last.size:  # open blocks end at or above the final value
+        cons.append(energy[:, time.open_last] >= col(final))
+    return cons
 
 
 def _kept(retention, energy, cols):

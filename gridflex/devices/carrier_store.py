@@ -2,14 +2,13 @@
 
 import math
 
-import cvxpy as cp
 import numpy as np
 
 from gridflex.devices.base import declared
-from gridflex.devices.blocks import storage_dynamics
+from gridflex.devices.blocks import store_edges, store_limits
 from gridflex.devices.ports import Port, PortDevice
 from gridflex.parameters import Number, Shape
-from gridflex.profiles import as_column, check_order
+from gridflex.profiles import as_column
 
 
 class CarrierStore(PortDevice):
@@ -70,26 +69,16 @@ class CarrierStore(PortDevice):
         super().__init__(**declared(locals()))
 
     def derive(self, v, ctx):
-        o = self.owner
-        check_order(v.stock_min, v.stock_max, owner=o, low_name="stock_min", high_name="stock_max")
-        v.stock_initial = v.stock_max / 2 if v.stock_initial is None else v.stock_initial
-        v.stock_final = v.stock_initial if v.stock_final is None else v.stock_final
-        for k in ("stock_initial", "stock_final"):
-            check_order(v.stock_min, getattr(v, k), owner=o, low_name="stock_min", high_name=k)
-            check_order(getattr(v, k), v.stock_max, owner=o, low_name=k, high_name="stock_max")
+        store_edges(v, self.owner, "stock_min", "stock_max", "stock_initial", "stock_final")
 
     def formulate(self, b):
-        n, T, v, col, time = self.n, b.ctx.T, b.values, as_column, b.ctx.time
+        n, T, v, col = self.n, b.ctx.T, b.values, as_column
         charge = b.variable("charge", (n, T), nonneg=True)
         discharge = b.variable("discharge", (n, T), nonneg=True)
         stock = b.variable("stock", (n, T))  # at the end of each period
-        gained = cp.multiply(col(v.eta_charge), charge)
-        inflow = time.dt_h * (gained - cp.multiply(col(1 / v.eta_discharge), discharge))
-        retention = col((1.0 - v.loss_per_h) ** time.dt_h)
-        cons = storage_dynamics(time, stock, inflow, retention, initial=v.stock_initial)
-        cons += [stock >= col(v.stock_min), stock <= col(v.stock_max)]
-        if time.open_last.size:
-            cons.append(stock[:, time.open_last] >= col(v.stock_final))
+        cons = store_limits(b.ctx.time, stock, charge, discharge, v.eta_charge, v.eta_discharge,
+                            v.loss_per_h, v.stock_min, v.stock_max, v.stock_initial,
+                            v.stock_final)  # fmt: skip
         for flow, limit in ((charge, v.flow_charge_max), (discharge, v.flow_discharge_max)):
             rows = np.flatnonzero(np.isfinite(limit))
             if rows.size:

@@ -5,7 +5,7 @@ import numpy as np
 
 from gridflex.conventions import CONSUMER
 from gridflex.devices.base import Device, Role, declared
-from gridflex.devices.blocks import storage_dynamics
+from gridflex.devices.blocks import store_edges, store_limits
 from gridflex.parameters import Flag, Number
 from gridflex.products import (
     Offers,
@@ -16,7 +16,7 @@ from gridflex.products import (
     offer_results,
     up_mw,
 )
-from gridflex.profiles import as_column, check_order
+from gridflex.profiles import as_column
 
 
 class Storage(Device):
@@ -100,26 +100,16 @@ class Storage(Device):
         v.offers = v.offers or {}
         v.p_charge_mw = v.p_mw if v.p_charge_mw is None else v.p_charge_mw
         v.p_discharge_mw = v.p_mw if v.p_discharge_mw is None else v.p_discharge_mw
-        check_order(v.e_min_mwh, v.e_mwh, owner=o, low_name="e_min_mwh", high_name="e_mwh")
-        v.e_initial_mwh = v.e_mwh / 2 if v.e_initial_mwh is None else v.e_initial_mwh
-        v.e_final_mwh = v.e_initial_mwh if v.e_final_mwh is None else v.e_final_mwh
-        for k in ("e_initial_mwh", "e_final_mwh"):
-            check_order(v.e_min_mwh, getattr(v, k), owner=o, low_name="e_min_mwh", high_name=k)
-            check_order(getattr(v, k), v.e_mwh, owner=o, low_name=k, high_name="e_mwh")
+        store_edges(v, o, "e_min_mwh", "e_mwh", "e_initial_mwh", "e_final_mwh")
 
     def formulate(self, b):
-        n, T, v, col, time = self.n, b.ctx.T, b.values, as_column, b.ctx.time
+        n, T, v = self.n, b.ctx.T, b.values
         p_ch = b.variable("p_charge_mw", (n, T), nonneg=True)
         p_dis = b.variable("p_discharge_mw", (n, T), nonneg=True)
         e = b.variable("e_mwh", (n, T))  # at the end of each period
-        retention = col((1.0 - v.self_discharge_per_h) ** time.dt_h)
-        inflow = time.dt_h * (
-            cp.multiply(col(v.eta_charge), p_ch) - cp.multiply(col(1.0 / v.eta_discharge), p_dis)
-        )
-        cons = storage_dynamics(time, e, inflow, retention, initial=v.e_initial_mwh)
-        cons += [e >= col(v.e_min_mwh), e <= col(v.e_mwh)]
-        if time.open_last.size:  # open blocks end at or above the final energy
-            cons.append(e[:, time.open_last] >= col(v.e_final_mwh))
+        cons = store_limits(b.ctx.time, e, p_ch, p_dis, v.eta_charge, v.eta_discharge,
+                            v.self_discharge_per_h, v.e_min_mwh, v.e_mwh, v.e_initial_mwh,
+                            v.e_final_mwh)  # fmt: skip
         return cons + self._power_limits(b) + self._products(b)
 
     def _products(self, b):
