@@ -36,6 +36,27 @@ def test_boundary_purchase_price_is_paid_on_the_exchange():
     assert result.costs.loc[("pcc", "purchase"), "cost"] == pytest.approx(50.0 * flow)
 
 
+def test_boundary_transfer_books_the_price_to_both_operators_at_no_net_cost():
+    td = gf.networks.ieee24_ieee33()
+
+    def solve(**price):
+        networks = [
+            gf.Network(td.transmission, "T", formulation=gf.CopperPlate()),
+            gf.Network(td.distribution, "D", formulation=gf.CopperPlate()),
+        ]
+        model = gf.Model(networks, periods=1)
+        model.add(gf.Boundary("T", 1, "D", 0, name="pcc", **price))
+        return model.solve()
+
+    free, transfer = solve(), solve(price_per_mwh=50.0, settlement="transfer")
+    flow = transfer.res_boundary["p_mw"]["pcc"].iloc[0]
+    assert transfer.objective == pytest.approx(free.objective, rel=1e-9)
+    assert transfer.costs.loc[("pcc", "purchase"), "cost"] == pytest.approx(50.0 * flow)
+    assert transfer.costs.loc[("pcc", "sale"), "cost"] == pytest.approx(-50.0 * flow)
+    with pytest.raises(gf.InputError, match="settlement"):
+        gf.Boundary("T", 1, "D", 0, settlement="market")
+
+
 def test_aggregate_zone_outside_the_scope_is_refused():
     td = gf.networks.ieee24_ieee33()
     model = gf.Model([gf.Network(td.transmission, "T"), gf.Network(td.distribution, "D")])

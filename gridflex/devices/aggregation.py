@@ -259,6 +259,8 @@ class AggregatedFlex(Device):
             "lower_mw": v.lo,
             "upper_mw": v.hi,
             "baseline_mw": v.base,
+            "eta": np.repeat(v.eta[:, None], v.base.shape[1], axis=1),  # eq. 6's weights
+            "alpha_per_mwh": np.repeat(v.alpha[:, None], v.base.shape[1], axis=1),  # eq. 9
         }
 
     def carrier_ports(self, b):

@@ -11,7 +11,7 @@ import numpy as np
 
 from gridflex.conventions import PRODUCER
 from gridflex.devices.base import Device
-from gridflex.parameters import Integer, Number, Shape, Text
+from gridflex.parameters import Choice, Integer, Number, Shape, Text
 
 
 class Boundary(Device):
@@ -37,6 +37,14 @@ class Boundary(Device):
         Price paid for the energy delivered into ``to_network`` (cost ``w_t price_t x_t``;
         negative when it flows back): e.g. a distribution system's purchases from the main grid
         (seed 000 eq. 16). Default 0: the exchange is free.
+    settlement : {"cost", "transfer"}
+        Who receives the price. ``"cost"`` (default): someone outside the model (a market), so
+        the purchase is a cost of the model (component ``purchase``). ``"transfer"``:
+        ``from_network``'s operator, inside the model: the purchase is booked to the buyer
+        (``purchase``, ``+w price x``) and the same amount to the seller (``sale``,
+        ``-w price x``), so the total cost is unchanged and the exchange is not priced on top
+        of the energy's production cost (seed 000 eq. 16 read as a transfer between the T and
+        D operators).
     """
 
     sign = PRODUCER
@@ -49,15 +57,16 @@ class Boundary(Device):
     p_min_mw = Number("MW", Shape.PROFILE, allow_inf=-math.inf, doc="lowest exchange")
     p_max_mw = Number("MW", Shape.PROFILE, allow_inf=math.inf, doc="highest exchange")
     price_per_mwh = Number("$/MWh", Shape.PROFILE, doc="price of the energy delivered")
+    settlement = Choice(("cost", "transfer"), doc="price paid outside the model, or to from_network")
 
     def __init__(
         self, from_network, from_bus, to_network, to_bus, *, p_min_mw=-math.inf,
-        p_max_mw=math.inf, price_per_mwh=0.0, name=None,
+        p_max_mw=math.inf, price_per_mwh=0.0, settlement="cost", name=None,
     ):  # fmt: skip
         super().__init__(
             from_network=from_network, from_bus=from_bus, to_network=to_network,
             to_bus=to_bus, p_min_mw=p_min_mw, p_max_mw=p_max_mw, price_per_mwh=price_per_mwh,
-            name=name, network=from_network,
+            settlement=settlement, name=name, network=from_network,
         )  # fmt: skip
 
     @property
@@ -94,7 +103,10 @@ class Boundary(Device):
         price = b.values.price_per_mwh
         if not price.any():
             return {}
-        return {"purchase": b.ctx.weighted_sum(cp.multiply(price, b["p_mw"]))}
+        paid = b.ctx.weighted_sum(cp.multiply(price, b["p_mw"]))
+        if self.settlement == "transfer":  # booked to both operators: no net cost
+            return {"purchase": paid, "sale": -paid}
+        return {"purchase": paid}
 
     def results(self, b):
         out = {"p_mw": b.value("p_mw")}

@@ -111,8 +111,17 @@ class SpatialFlexSet(Device):
         return {"regulation": b.ctx.weighted_sum(alpha @ cp.abs(b["tau_mw"]))}  # (3)
 
     def results(self, b):
-        tau, base = b.value("tau_mw"), b.values.baseline_mw
-        return {"p_mw": base - tau, "baseline_mw": base, "regulation_down_mw": tau}
+        v = b.values
+        tau, base = b.value("tau_mw"), v.baseline_mw
+        shape = tau.shape
+        return {
+            "p_mw": base - tau,
+            "baseline_mw": np.broadcast_to(base, shape),
+            "regulation_down_mw": tau,
+            "beta_down_mw": np.broadcast_to(v.beta_down_mw, shape),  # eq. 1's bounds
+            "beta_up_mw": np.broadcast_to(v.beta_up_mw, shape),
+            "eta": np.broadcast_to(np.reshape(v.eta, (-1, 1)), shape),  # eq. 2's weights
+        }
 
 
 class DataCenter(SpatialFlexSet):
