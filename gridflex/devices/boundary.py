@@ -57,7 +57,9 @@ class Boundary(Device):
     p_min_mw = Number("MW", Shape.PROFILE, allow_inf=-math.inf, doc="lowest exchange")
     p_max_mw = Number("MW", Shape.PROFILE, allow_inf=math.inf, doc="highest exchange")
     price_per_mwh = Number("$/MWh", Shape.PROFILE, doc="price of the energy delivered")
-    settlement = Choice(("cost", "transfer"), doc="price paid outside the model, or to from_network")
+    settlement = Choice(
+        ("cost", "transfer"), doc="price paid outside the model, or to from_network"
+    )
 
     def __init__(
         self, from_network, from_bus, to_network, to_bus, *, p_min_mw=-math.inf,

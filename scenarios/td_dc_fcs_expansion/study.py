@@ -1,505 +1,655 @@
 """Seed 000 (Chen, Guo, Sun): DC and FCS flexibility in coordinated T&D expansion planning.
 
-Cases (README.md): 1 no regulation (one problem, both networks); 2 individual (transmission
-first with the DCs, then distribution with the DC regulation fixed, and the reverse order);
-3 joint with the aggregation model (eqs. 4-9, 12-21); and the exact joint problem (every DC
-and FCS as itself) as the reference for what the aggregation costs. Every input is in
-scenario.toml ``[study]`` with its source.
+Cases (README.md), on one exact joint model wherever they can be: Case 1 is the joint model with
+every regulation fixed at zero; Case 2 plans the two networks in sequence (either order) and is
+then evaluated in the joint model with its plan and its regulations fixed (``model.fix``);
+Case 3 is the joint model with the aggregation (eqs. 4-9, 12-21); the exact joint problem (every
+DC and FCS as itself) is the reference. Every input is in scenario.toml ``[study]`` with its
+source. Per-period tables of every case and network are written under ``cases/``.
 """
 
 import copy
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandapower as pp
 import pandas as pd
 
 import gridflex as gf
 from gridflex.formulations.candidates import CandidateBranches, add_candidate_line
 from gridflex.problems.planning import annualized_cost
 
-COMPONENTS = {  # cost component -> the paper's part of F1/F2
+PARTS = ["investment", "operation", "exchange", "curtailment", "regulation"]
+COMPONENTS = {  # cost component -> the paper's part of F1/F2 ("exchange": lambda x import)
     "investment": "investment",
     "energy": "operation",
     "fixed": "operation",
-    "purchase": "operation",
+    "purchase": "exchange",
+    "sale": "exchange",
     "shedding": "curtailment",
     "regulation": "regulation",
 }
+CASE_1, CASE_2, CASE_2R = "Case 1 (no regulation)", "Case 2 (T then D)", "Case 2 (D then T)"
+CASE_3, EXACT, CASE_3_EXACT = "Case 3 (joint, aggregated)", "exact joint", "Case 3 plan, exact"
+AC_LOADING_LIMIT, AC_VM_RANGE = 120.0, (0.90, 1.10)  # what "AC-credible" means here
 
 
 def option(scenario, key):
     return scenario.study_options[key]["value"]
 
 
-@dataclass
-class Plan:
-    """Investments: built candidates by network ("T"/"D"), kind ("gen"/"line") and label."""
-
-    built: dict = field(default_factory=dict)
-
-    def table(self):
-        rows = [(n, k, label, b) for (n, k), items in self.built.items() for label, b in items]
-        return pd.DataFrame(rows, columns=["network", "kind", "candidate", "built"])
-
-
 # --- the system -------------------------------------------------------------------------------
 class System:
-    """The modified coupled networks, the candidates and the DC/FCS sets of the study."""
+    """The coupled networks as modified for the study, the candidates and the DC/FCS sets."""
 
     def __init__(self, scenario):
         self.sc = scenario
         td = gf.networks.ieee24_ieee33(pcc_bus_number=2)
         self.t_bus, self.d_bus = td.t_bus, td.d_bus
-        # three one-period operating scenarios, each p_k x 8760 h of the year (cyclic blocks:
-        # nothing links one scenario to another)
+        # three one-period operating scenarios, each p_k x 8760 h of the year
         self.blocks = gf.scenario_blocks(option(scenario, "scenario_probabilities"))
         self.factors = np.asarray(option(scenario, "scenario_load_factors"), dtype=float)
-        self.d_net, self.d_lines = self._distribution(td.distribution)
-        self.t_net, self.t_lines = self._transmission(td.transmission)
-        self.td = td
-        rate, life_line, life_dg = option(scenario, "annuity")
-        self.annual = {"T": (rate, life_line), "D": (rate, life_dg), "line": (rate, life_line)}
+        self.annuity_rate = option(scenario, "discount_rate")
+        self.d_net, self.d_lines = distribution_net(self, td.distribution)
+        self.t_net, self.t_lines = transmission_net(self, td.transmission)
 
-    def _distribution(self, net):
-        p_total, q_total = option(self.sc, "distribution_load")
-        fcs_mw = np.asarray(option(self.sc, "fcs_baseline_kw"), dtype=float) / 1000
-        net.load["p_mw"] *= (p_total - fcs_mw.sum()) / net.load.p_mw.sum()
-        net.load["q_mvar"] *= q_total / net.load.q_mvar.sum()
-        dc_line_mw, head_mw = option(self.sc, "pcc_lines_mw")
-        head = net.line.index[(net.line.from_bus == 0) & (net.line.to_bus == 1)][0]
-        kv = net.bus.vn_kv[0]
-        net.line.loc[head, "max_i_ka"] = head_mw / (np.sqrt(3) * kv)
-        # Parallel lines share power by impedance: the 90 MW cable has 6/90 of the head's
-        # impedance, so that both are full together (at 96 MW).
-        share = head_mw / dc_line_mw
-        z = {k: net.line.loc[head, k] * share for k in ("r_ohm_per_km", "x_ohm_per_km")}
-        net, dc_cable = add_candidate_line(
-            net, 0, 1, like=head, max_i_ka=dc_line_mw / (np.sqrt(3) * kv), **z
-        )
-        net.line.loc[dc_cable, "in_service"] = True
-        net.line.loc[dc_cable, "parallel"] = 1
-        return self._candidate_lines(net, "d_candidate_lines", 1)
-
-    def _transmission(self, net):
-        dcs_mw = 3 * option(self.sc, "dc_baseline_mw")
-        d_mw = option(self.sc, "distribution_load")[0]
-        other = option(self.sc, "transmission_peak_mw") - dcs_mw - d_mw
-        net.load[["p_mw", "q_mvar"]] *= other / net.load.p_mw.sum()
-        net.poly_cost["cp2_eur_per_mw2"] = 0.0  # linear costs: the planning stays a MILP
-        return self._candidate_lines(net, "t_candidate_lines", 0)
-
-    def _candidate_lines(self, net, key, which):
-        capital = option(self.sc, "line_capital_per_mw_km")[which]
-        length = option(self.sc, "line_length_km")[which]
-        lines, costs = [], []
-        for a, b in np.asarray(option(self.sc, key), dtype=int):
-            like = net.line.index[(net.line.from_bus == a - 1) & (net.line.to_bus == b - 1)][0]
-            net, index = add_candidate_line(net, a - 1, b - 1, like=like)
-            rating = net.line.max_i_ka[index] * np.sqrt(3) * net.bus.vn_kv[a - 1]
-            lines.append(index)
-            costs.append(capital * rating * length)
-        return net, (lines, costs)
+    def option(self, key):
+        return option(self.sc, key)
 
     def line_candidates(self, network):
         lines, capital = self.t_lines if network == "T" else self.d_lines
-        rate, years = self.annual["line"]
-        return CandidateBranches(line=list(lines), cost=list(annualized_cost(capital, rate, years)))
+        years = self.option("line_life_years")
+        return CandidateBranches(
+            line=list(lines), cost=list(annualized_cost(capital, self.annuity_rate, years))
+        )
 
     def candidate_gens(self, network):
-        prefix = "t" if network == "T" else "d"
-        buses = [b - 1 for b in option(self.sc, f"{prefix}_candidate_gen_bus_numbers")]
-        size = option(self.sc, f"{prefix}_candidate_gen_mw")
-        capital = option(self.sc, f"{prefix}_candidate_gen_capital_per_kw") * 1000 * size
-        rate, years = self.annual[network]
-        return buses, size, annualized_cost(capital, rate, years)
+        prefix = network.lower()
+        buses = [b - 1 for b in self.option(f"{prefix}_candidate_gen_bus_numbers")]
+        size = self.option(f"{prefix}_candidate_gen_mw")
+        capital = self.option(f"{prefix}_candidate_gen_capital_per_kw") * 1000 * size
+        years = self.option(f"{prefix}_candidate_gen_life_years")
+        return buses, size, annualized_cost(capital, self.annuity_rate, years)
 
-    # --- the DC and FCS sets ---------------------------------------------------------------
-    def dc_set(self, up_at_pcc=True):
-        k = np.asarray(option(self.sc, "dc_mw_per_workload"), dtype=float)
-        base = option(self.sc, "dc_baseline_mw")
+    def dc_set(self, up_at_pcc=True, in_transmission=False):
+        """The three DCs (eqs. 1-3 from workload); the one at T bus 2 sits at D bus 2."""
+        k = np.asarray(self.option("dc_mw_per_workload"), dtype=float)
+        base, headroom = self.option("dc_baseline_mw"), self.option("dc_headroom")
         workload = base / k
-        headroom = option(self.sc, "dc_headroom")
-        capacity = workload * (1 + headroom)
+        where = ([self.t_bus, 5, 21], ["T"] * 3) if in_transmission else (
+            [self.d_bus + 1, 5, 21], ["D", "T", "T"])  # fmt: skip
         dc = gf.DataCenter.from_workload(
-            [self.d_bus + 1, 5, 21],
-            workload,
-            k,
-            capacity,
-            cost_per_mwh=option(self.sc, "dc_cost_per_mwh"),
-            networks=["D", "T", "T"],
-            name="dc",
-        )
+            where[0], workload, k, workload * (1 + headroom), networks=where[1], name="dc",
+            cost_per_mwh=self.option("dc_cost_per_mwh"),
+        )  # fmt: skip
         dc.beta_down_mw = headroom * base * np.ones(3)
         if not up_at_pcc:  # the DC at bus 2 may only go down (reverse order, see README)
             dc.beta_up_mw = dc.beta_up_mw * np.array([[0.0], [1.0], [1.0]])
         return dc
 
     def fcs_set(self):
-        base = np.asarray(option(self.sc, "fcs_baseline_kw"), dtype=float) / 1000
-        e = option(self.sc, "fcs_mwh_per_vehicle")
-        flow = base / e
+        base = self.fcs_baselines()
+        e = self.option("fcs_mwh_per_vehicle")
         return gf.FastChargingStation.from_traffic(
-            [b - 1 for b in option(self.sc, "fcs_bus_numbers")],
-            flow,
-            e,
-            option(self.sc, "fcs_capacity_factor") * flow,
-            flexible_share=option(self.sc, "fcs_flexible_share"),
-            cost_per_mwh=option(self.sc, "fcs_cost_per_mwh"),
-            networks=["D"] * 3,
-            name="fcs",
-        )
-
-    def dc_baselines(self):
-        return option(self.sc, "dc_baseline_mw") * np.ones(3)
+            [b - 1 for b in self.option("fcs_bus_numbers")], base / e, e,
+            self.option("fcs_capacity_factor") * base / e,
+            flexible_share=self.option("fcs_flexible_share"),
+            cost_per_mwh=self.option("fcs_cost_per_mwh"), networks=["D"] * 3, name="fcs",
+        )  # fmt: skip
 
     def fcs_baselines(self):
-        return np.asarray(option(self.sc, "fcs_baseline_kw"), dtype=float) / 1000
+        return np.asarray(self.option("fcs_baseline_kw"), dtype=float) / 1000
+
+
+def transmission_net(system, net):
+    """The RTS at the study's load, its capacitor banks, DC ratings net of cable charging and
+    the candidate second circuits."""
+    dcs_mw = 3 * system.option("dc_baseline_mw")
+    other = system.option("transmission_peak_mw") - dcs_mw - system.option("distribution_load")[0]
+    net.load[["p_mw", "q_mvar"]] *= other / net.load.p_mw.sum()
+    net.poly_cost["cp2_eur_per_mw2"] = 0.0  # linear costs: the planning stays a MILP
+    for bus_number, mvar in system.option("t_capacitor_mvar"):
+        pp.create_shunt(net, bus_number - 1, q_mvar=-mvar, p_mw=0.0, name="capacitor")
+    net, lines = candidate_lines(net, system.option("t_candidate_lines"), _t_line_capital(system))
+    net.line["max_loading_percent"] = ratings_net_of_charging(net)
+    return net, lines
+
+
+def ratings_net_of_charging(net):
+    """Percent of each line's rating left for power after half its charging current at each end
+    (charging current and load current are in quadrature): a DC model knows no charging."""
+    omega = 2 * np.pi * net.f_hz
+    kv = net.bus.vn_kv[net.line.from_bus].to_numpy()
+    c_f = net.line.c_nf_per_km * 1e-9 * net.line.length_km * net.line.parallel
+    charging_ka = (kv / np.sqrt(3)) * omega * c_f / 2  # kA per end
+    rating_ka = net.line.max_i_ka * net.line.parallel
+    share = np.clip(1 - (charging_ka / rating_ka) ** 2, 0.25, 1.0)
+    return 100 * np.sqrt(share)
+
+
+def _t_line_capital(system):
+    per_mw_km = system.option("t_line_capital_per_mw_km")
+    length = system.option("t_line_length_km")
+
+    def capital(net, index):
+        kv = net.bus.vn_kv[net.line.from_bus[index]]
+        return per_mw_km * net.line.max_i_ka[index] * np.sqrt(3) * kv * length
+
+    return capital
+
+
+def distribution_net(system, net):
+    """The 33-bus feeder at the study's load, its 6 MW head, the 90 MW link of the DC at bus 2
+    and the candidate parallel circuits."""
+    p_total, q_total = system.option("distribution_load")
+    net.load["p_mw"] *= (p_total - system.fcs_baselines().sum()) / net.load.p_mw.sum()
+    net.load["q_mvar"] *= q_total / net.load.q_mvar.sum()
+    dc_link_mw, head_mw = system.option("pcc_lines_mw")
+    head = net.line.index[(net.line.from_bus == 0) & (net.line.to_bus == 1)][0]
+    kv = net.bus.vn_kv[0]
+    net.line.loc[head, "max_i_ka"] = head_mw / (np.sqrt(3) * kv)
+    circuits = round(dc_link_mw / head_mw)  # the link: circuits like the head, in parallel
+    columns = ["length_km", "r_ohm_per_km", "x_ohm_per_km", "c_nf_per_km", "max_i_ka"]
+    pp.create_line_from_parameters(
+        net, 0, 1, **net.line.loc[head, columns].to_dict(), parallel=circuits, name="dc_link"
+    )
+    return candidate_lines(net, system.option("d_candidate_lines"), _d_line_capital(system))
+
+
+def _d_line_capital(system):
+    bay = system.option("d_circuit_bay_cost")
+    per_km = system.option("d_line_cost_per_km")
+    x_per_km = system.option("d_line_x_ohm_per_km")
+
+    def capital(net, index):
+        length_km = net.line.x_ohm_per_km[index] * net.line.length_km[index] / x_per_km
+        return bay + per_km * length_km
+
+    return capital
+
+
+def candidate_lines(net, pairs, capital):
+    """A second circuit like the existing one on each pair of bus numbers, and its capital."""
+    lines, costs = [], []
+    for a, b in np.asarray(pairs, dtype=int):
+        like = net.line.index[(net.line.from_bus == a - 1) & (net.line.to_bus == b - 1)][0]
+        net, index = add_candidate_line(net, a - 1, b - 1, like=like)
+        lines.append(index)
+        costs.append(capital(net, index))
+    return net, (lines, costs)
 
 
 # --- models -----------------------------------------------------------------------------------
-def _element_options(system):
-    """Loads curtailable at the value of lost load; the RTS's fixed sgens may be curtailed."""
-    return {
-        "load": {"shed_cost_per_mwh": option(system.sc, "curtailment_cost_per_mwh")},
-        "sgen_fixed": {"curtailable": True},
-    }
-
-
-FORMULATIONS = {"T": gf.DC, "D": gf.LinDistFlow}
-
-
 def _network(system, name, net=None):
     """Network ``name`` ("T" or "D") with its candidates, load scale and curtailable loads."""
     net = copy.deepcopy(system.t_net if name == "T" else system.d_net) if net is None else net
-    formulation = FORMULATIONS[name](candidates=system.line_candidates(name))
+    if name == "T":
+        formulation = gf.DC(candidates=system.line_candidates("T"))
+    else:
+        formulation = gf.LinDistFlow(
+            vm_min_pu=system.option("d_planning_vm_min_pu"),
+            candidates=system.line_candidates("D"),
+        )
+    elements = {
+        "load": {"shed_cost_per_mwh": system.option("curtailment_cost_per_mwh")},
+        "sgen_fixed": {"curtailable": True},
+    }
     return gf.Network(net, name, formulation=formulation, load_scale=system.factors,
-                      net_elements=_element_options(system))  # fmt: skip
-
-
-def _networks(system):
-    return [_network(system, "T"), _network(system, "D")]
+                      net_elements=elements)  # fmt: skip
 
 
 def add_candidate_gens(model, system, network):
     buses, size, cost = system.candidate_gens(network)
-    op = option(system.sc, f"{network.lower()}_candidate_gen_cost_per_mwh")
+    op = system.option(f"{network.lower()}_candidate_gen_cost_per_mwh")
     model.add(
         gf.Generator(buses, size, cost_per_mwh=op, investment=cost, name=f"new_{network}"),
         network=network,
     )
 
 
-def add_regulation(model, system, mode, fixed_tau=None):
-    dc, fcs = system.dc_set(), system.fcs_set()
-    if mode == "exact":
-        model.add(dc, network="T")
-        model.add(fcs, network="D")
-    elif mode == "aggregated":
-        eq21 = gf.Node("eq21", gf.carriers.REGULATION)  # T's zone at the PCC meets D's scope
-        model.add(
-            gf.AggregatedFlex(sets=[dc, fcs], inside={"D": system.t_bus},
-                              regulation_ports={system.t_bus: eq21}, name="vpp_T"),
-            network="T",
-        )  # fmt: skip
-        model.add(
-            gf.AggregatedFlex(sets=[system.dc_set(), system.fcs_set()],
-                              regulation_ports={"scope": eq21}, name="vpp_D"),
-            network="D",
-        )  # fmt: skip
-    else:  # "none" or "fixed": the loads at their baseline, or baseline minus a given regulation
-        tau_dc, tau_fcs = (
-            fixed_tau if fixed_tau is not None else (np.zeros((3, 3)), np.zeros((3, 3)))
-        )
-        dc_load = system.dc_baselines()[:, None] - tau_dc
-        model.add(gf.Load(1, dc_load[0:1], name="dc_2"), network="D")
-        model.add(gf.Load([5, 21], dc_load[1:], name="dc_T"), network="T")
-        model.add(
-            gf.Load(fcs.bus, system.fcs_baselines()[:, None] - tau_fcs, name="fcs"), network="D"
-        )
-
-
-def joint_model(system, mode, plan=None, fixed_tau=None):
-    model = gf.Model(_networks(system), periods=system.blocks)
-    model.add(
-        gf.Boundary(
-            "T",
-            system.t_bus,
-            "D",
-            system.d_bus,
-            name="pcc",
-            price_per_mwh=option(system.sc, "purchase_price_per_mwh"),
-        )
-    )
+def joint_model(system, aggregated=False):
+    """Both networks in one problem, the exchange at the PCC priced as a transfer."""
+    model = gf.Model([_network(system, "T"), _network(system, "D")], periods=system.blocks)
+    model.add(gf.Boundary("T", system.t_bus, "D", system.d_bus, name="pcc",
+                          price_per_mwh=system.option("purchase_price_per_mwh"),
+                          settlement=system.option("exchange_settlement")))  # fmt: skip
     for network in ("T", "D"):
         add_candidate_gens(model, system, network)
-    add_regulation(model, system, mode, fixed_tau)
-    if plan is not None:  # every build decision held at the plan ({"T.built": ..., ...}): the
-        model.fix(plan)  # plan's operation, optimised with the planning model's equations
+    if aggregated:
+        add_aggregates(model, system)
+    else:
+        model.add(system.dc_set(), network="T")
+        model.add(system.fcs_set(), network="D")
     return model
 
 
-def transmission_model(system, d_demand_mw, dc):
+def add_aggregates(model, system):
+    """Eqs. 12-21: one aggregate per scope, eq. 21 the balance of a regulation node."""
+    eq21 = gf.Node("eq21", gf.carriers.REGULATION)  # T's zone at the PCC meets D's scope
+    sets = [system.dc_set(), system.fcs_set()]
+    model.add(gf.AggregatedFlex(sets=sets, inside={"D": system.t_bus},
+                                regulation_ports={system.t_bus: eq21}, name="vpp_T"),
+              network="T")  # fmt: skip
+    model.add(gf.AggregatedFlex(sets=[system.dc_set(), system.fcs_set()],
+                                regulation_ports={"scope": eq21}, name="vpp_D"),
+              network="D")  # fmt: skip
+
+
+def transmission_model(system, feeder_mw, dc):
     """Transmission alone: the feeder as a load at the PCC, the DC set all in transmission."""
     model = gf.Model([_network(system, "T")], periods=system.blocks)
-    model.add(gf.Load(system.t_bus, np.asarray(d_demand_mw).reshape(1, -1), name="feeder"))
+    model.add(gf.Load(system.t_bus, np.asarray(feeder_mw).reshape(1, -1), name="feeder"))
     add_candidate_gens(model, system, "T")
     model.add(dc, network="T")
     return model
 
 
-def distribution_model(system, dc2_mw, fcs):
-    """Distribution alone: supply from its ext_grid at the purchase price."""
+def distribution_model(system, dc2_mw):
+    """Distribution alone: supply from its ext_grid at the purchase price (what D pays)."""
     coupled = gf.networks.CoupledTD(system.t_net, system.d_net, system.t_bus, system.d_bus)
-    net = coupled.distribution_alone(option(system.sc, "purchase_price_per_mwh"))
+    net = coupled.distribution_alone(system.option("purchase_price_per_mwh"))
     model = gf.Model([_network(system, "D", net)], periods=system.blocks)
-    model.add(gf.Load(1, np.asarray(dc2_mw).reshape(1, -1), name="dc_2"), network="D")
+    model.add(gf.Load(system.d_bus + 1, np.asarray(dc2_mw).reshape(1, -1), name="dc_2"))
     add_candidate_gens(model, system, "D")
-    model.add(fcs, network="D")
+    model.add(system.fcs_set(), network="D")
     return model
 
 
-def dc_in_transmission(system, up_at_pcc=True):
-    dc = system.dc_set(up_at_pcc)
-    dc.bus = np.array([system.t_bus, 5, 21])
-    dc.networks = ["T", "T", "T"]
-    return dc
+# --- the cases --------------------------------------------------------------------------------
+def table_of(result, name):
+    """A result table from whichever network holds it."""
+    for tables in [result.tables, *result.by_network.values()]:
+        if name in tables:
+            return tables[name]
+    raise KeyError(name)
 
 
-def feeder_demand(system):
-    """What the feeder draws at the PCC without DC and regulation (loads + FCS baselines)."""
-    other = system.d_net.load.p_mw.sum() * system.factors
-    return other + system.fcs_baselines().sum()
+def regulation_of(result, table):
+    return table_of(result, table)["regulation_down_mw"].to_numpy().T  # (members, T)
+
+
+def no_regulation(model):
+    return {"dc.tau_mw": 0.0, "fcs.tau_mw": 0.0}
+
+
+def case_individual(system, transmission_first=True):
+    """Case 2: the networks planned one after the other (the paper's Scenario 1, or 2).
+
+    Transmission decides the DCs as if the DC at bus 2 were its own load; it may only move
+    that DC down (its link and the feeder head are full at baseline, 98.7 of 96 MW at peak).
+    Returns the decisions to evaluate in the joint model (plan and member regulations) and the
+    stage-wise costs (each stage's own objective)."""
+    dc_base = system.option("dc_baseline_mw")
+    feeder = system.d_net.load.p_mw.sum() * system.factors + system.fcs_baselines().sum()
+    if transmission_first:
+        dc = system.dc_set(up_at_pcc=False, in_transmission=True)
+        t_model = transmission_model(system, feeder, dc)
+        t_result = t_model.solve()
+        tau_dc = regulation_of(t_result, "res_data_center")
+        d_model = distribution_model(system, dc_base - tau_dc[0])
+        d_result = d_model.solve()
+    else:
+        d_model = distribution_model(system, np.full(3, dc_base))
+        d_result = d_model.solve()
+        imported = d_result.tables["res_ext_grid"]["p_mw"].to_numpy().sum(axis=1)
+        dc = system.dc_set(up_at_pcc=False, in_transmission=True)
+        t_model = transmission_model(system, imported - dc_base, dc)
+        t_result = t_model.solve()
+        tau_dc = regulation_of(t_result, "res_data_center")
+    decisions = {**t_result.plan, **d_result.plan,
+                 "dc.tau_mw": tau_dc, "fcs.tau_mw": regulation_of(d_result, "res_fcs")}  # fmt: skip
+    staged = pd.concat([
+        cost_split(t_result, t_model).loc[["F1"]], cost_split(d_result, d_model).loc[["F2"]]
+    ])  # fmt: skip
+    return decisions, staged
+
+
+def solve_cases(system):
+    """Every case as (model, result) of the joint problem, and Case 2's stage-wise costs."""
+    cases, staged = {}, {}
+    exact = joint_model(system)
+    cases[EXACT] = (exact, exact.solve())
+    cases[CASE_1] = (exact, exact.evaluate(no_regulation(exact)))
+    aggregated = joint_model(system, aggregated=True)
+    cases[CASE_3] = (aggregated, aggregated.solve())
+    cases[CASE_3_EXACT] = (exact, exact.evaluate(cases[CASE_3][1].plan))
+    for label, first in ((CASE_2, True), (CASE_2R, False)):
+        decisions, staged[label] = case_individual(system, first)
+        cases[label] = (exact, exact.evaluate(decisions))
+    return cases, staged
 
 
 # --- reading results --------------------------------------------------------------------------
-def plan_of(results, system):
-    """Built candidates of one or two solved models (``results``: network -> Results)."""
-    plan = Plan()
-    for network, result in results.items():
-        tables = (
-            result.by_network.get(network, result.tables) if result.by_network else result.tables
-        )
-        cand = tables.get("res_candidate")
-        if cand is not None:
-            plan.built[(network, "line")] = list(zip(cand["index"], cand["built"], strict=True))
-        gen = tables["res_gen"] if "res_gen" in tables else None
-        name = f"new_{network}"
-        labels = gen["built"].columns if gen is not None and "built" in gen else []
-        plan.built[(network, "gen")] = [
-            (label, int(gen["built"][label].iloc[0])) for label in labels if name in str(label)
-        ]
-    return plan
+def owners(model):
+    """(owner, component) -> "F1"/"F2": each device's network; the exchange to each side."""
+    out = {d.name: model.network_of(d) for d in model.devices}
+    out.update({name: name for name in model.networks})
+    side = {"T": "F1", "D": "F2"}
 
+    def part(owner, component):
+        if owner == "pcc" or owner not in out:  # the exchange: D buys, T sells
+            return "F1" if component == "sale" else "F2"
+        return side[out[owner]]
 
-def network_of(model):
-    """Owner name in the cost table -> "T" or "D" (the boundary's purchases are the feeder's)."""
-    owners = {d.name: model.network_of(d) for d in model.devices}
-    owners.update({name: name for name in model.networks})
-    owners["pcc"] = "D"
-    return owners
+    return part
 
 
 def cost_split(result, model):
     """F1 (transmission) and F2 (distribution) split into the paper's parts, $ per year."""
-    costs = result.costs["cost"]
-    owners = network_of(model)
+    part = owners(model)
     rows = {}
-    for (owner, component), value in costs.items():
-        part = COMPONENTS.get(component, component)
-        key = ("F1" if owners.get(owner) == "T" else "F2", part)
+    for (owner, component), value in result.costs["cost"].items():
+        key = (part(owner, component), COMPONENTS.get(component, component))
         rows[key] = rows.get(key, 0.0) + float(value)
-    table = pd.Series(rows).unstack(fill_value=0.0)
-    table = table.reindex(
-        columns=["investment", "operation", "curtailment", "regulation"], fill_value=0.0
-    )
+    table = pd.Series(rows).unstack(fill_value=0.0).reindex(columns=PARTS, fill_value=0.0)
+    table = table.reindex(["F1", "F2"], fill_value=0.0)
     table["total"] = table.sum(axis=1)
+    # the paper's eq. (11) has no sale: F1 without it (F2 is eq. 16 as printed either way)
+    table["total_paper"] = table["total"] - table["exchange"].where(table.index == "F1", 0.0)
     return table
 
 
-def regulations(result):
-    """Member regulations (tau, 3 x 3) of the DC and FCS sets of an exact or staged result."""
-    out = []
-    for table, _name in (("res_data_center", "dc"), ("res_fcs", "fcs")):
-        frame = result.tables[table]["regulation_down_mw"] if table in result.tables else None
-        out.append(np.zeros((3, 3)) if frame is None else frame.to_numpy().T)
-    return tuple(out)
+def built_table(cases):
+    """Built (1) or not (0) per candidate (rows) and case (columns): the paper's Fig. 2."""
+    columns = {}
+    for label, (_, result) in cases.items():
+        rows = {}
+        for network in ("T", "D"):
+            cand = result.by_network[network].get("res_candidate")
+            for index, built in zip(cand["index"], cand["built"], strict=True):
+                rows[(network, "line", str(index))] = int(built)
+            gens = result.by_network[network]["res_gen"]["built"]
+            for label_ in [c for c in gens.columns if str(c).startswith(f"new_{network}")]:
+                rows[(network, "gen", str(label_))] = round(gens[label_].iloc[0])
+        columns[label] = pd.Series(rows)
+    table = pd.DataFrame(columns).fillna(0).astype(int)
+    table.index.names = ["network", "kind", "candidate"]
+    return table
 
 
-def add_regulation_cost(split, system, taus):
-    """The regulation cost of fixed member regulations (the fixed loads carry none)."""
-    split = split.copy()
-    for part, flex, tau in (("F1", system.dc_set(), taus[0]), ("F2", system.fcs_set(), taus[1])):
-        alpha = np.broadcast_to(np.atleast_1d(flex.cost_per_mwh), (3,))
-        split.loc[part, "regulation"] += float(
-            alpha @ np.abs(tau) @ gf.TimeAxis(system.blocks).cost_hours
-        )
-    split["total"] = split[["investment", "operation", "curtailment", "regulation"]].sum(axis=1)
-    return split
+def usage_of_flexibility(result):
+    """Per set: the largest share of its downward capacity regulated in a scenario, percent."""
+    out = {}
+    for table, name in (("res_data_center", "DC"), ("res_fcs", "FCS")):
+        if not any(table in t for t in result.by_network.values()):
+            continue  # the aggregated case: see its disaggregation
+        t = table_of(result, table)
+        moved = t["regulation_down_mw"].abs().sum(axis=1)
+        out[name] = float(100 * (moved / t["beta_down_mw"].sum(axis=1)).max())
+    return out
 
 
-# --- the cases --------------------------------------------------------------------------------
-def case_joint(system, mode, plan=None, fixed_tau=None):
-    model = joint_model(system, mode, plan, fixed_tau)
-    result = model.solve()
-    return model, result
+def usage_of_members(members):
+    """:func:`usage_of_flexibility` of Case 3's disaggregated member regulations (the D scope's
+    aggregate, which holds every member)."""
+    rows = members[members["aggregate"] == "vpp_D"]
+    tau = rows.filter(like="tau_mw_").abs()
+    out = {}
+    for name, flex in (("DC", "dc"), ("FCS", "fcs")):
+        mine = rows["set"] == flex
+        out[name] = float(100 * (tau[mine].sum() / rows.beta_down_mw[mine].sum()).max())
+    return out
 
 
-def case_individual(system, transmission_first=True):
-    """Case 2: the two networks planned in sequence (the paper's Scenario 1, or the reverse)."""
-    if transmission_first:
-        t_model = transmission_model(system, feeder_demand(system), dc_in_transmission(system))
-        t_result = t_model.solve()
-        tau_dc = t_result.tables["res_data_center"]["regulation_down_mw"].to_numpy().T
-        dc2 = system.dc_baselines()[0] - tau_dc[0]
-        d_model = distribution_model(system, dc2, system.fcs_set())
-        d_result = d_model.solve()
-    else:
-        d_model = distribution_model(system, np.full(3, system.dc_baselines()[0]), system.fcs_set())
-        d_result = d_model.solve()
-        imported = d_result.tables["res_ext_grid"]["p_mw"].to_numpy().sum(axis=1)
-        feeder = imported - system.dc_baselines()[0]  # the DC at bus 2 is a set member here
-        t_model = transmission_model(system, feeder, dc_in_transmission(system, up_at_pcc=False))
-        t_result = t_model.solve()
-        tau_dc = t_result.tables["res_data_center"]["regulation_down_mw"].to_numpy().T
-    tau_fcs = d_result.tables["res_fcs"]["regulation_down_mw"].to_numpy().T
-    split = pd.concat(
-        [cost_split(t_result, t_model).loc[["F1"]], cost_split(d_result, d_model).loc[["F2"]]]
+def disaggregation(model, result):
+    """Member regulations realising Case 3's aggregates, and the shortfall per period (MW)."""
+    rows, shortfall, periods = [], {}, _names(result)
+    for vpp in (d for d in model.devices if isinstance(d, gf.AggregatedFlex)):
+        taus, gap = vpp.disaggregate(model.build_of(vpp))
+        shortfall[vpp.name] = gap
+        for flex, tau in zip(vpp.sets, taus, strict=True):
+            for m in range(flex.n):
+                row = {"aggregate": vpp.name, "set": flex.name, "member": m,
+                       "bus": int(flex.bus[m]), "network": flex.networks[m],
+                       "eta": float(flex.eta[m]),
+                       "beta_down_mw": float(np.max(flex.beta_down_mw[m]))}  # fmt: skip
+                rows.append(row | {f"tau_mw_{p}": tau[m, t] for t, p in enumerate(periods)})
+    index = pd.Index(periods, name="period")
+    return pd.DataFrame(rows), pd.DataFrame(shortfall, index=index)
+
+
+def _names(result):
+    return [f"{b}_{p}" if isinstance(b, str) else str(b) for b, p in result.periods]
+
+
+# --- AC validation ----------------------------------------------------------------------------
+def ac_check(result):
+    """AC power flow of a case's dispatch with its built plan, per network: a summary and the
+    branches and buses outside what we call credible (loading > 120 %, V outside 0.90-1.10)."""
+    summary, where = {}, []
+    for network in ("T", "D"):
+        report = gf.validate_ac(result, network=network)
+        s = report.summary
+        summary[network] = {
+            "converged": f"{int(s.converged.sum())}/{len(s)}",
+            "vm_min_pu": round(float(s.vm_min_pu.min()), 4),
+            "vm_max_pu": round(float(s.vm_max_pu.max()), 4),
+            "max_loading_percent": round(float(s.max_loading_percent.max()), 1),
+        }
+        where.append(_not_credible(report.violations, network))
+    found = pd.concat(where, ignore_index=True)
+    for network in ("T", "D"):
+        summary[network]["not_credible"] = int((found.network == network).sum())
+    return summary, found
+
+
+def _not_credible(violations, network):
+    v = violations.copy()
+    low, high = AC_VM_RANGE
+    keep = ((v.kind == "overload") & (v.value > AC_LOADING_LIMIT)) | (
+        v.kind.str.startswith("vm") & ((v.value < low) | (v.value > high))
     )
-    plan = plan_of({"T": t_result, "D": d_result}, system)
-    decisions = {**t_result.plan, **d_result.plan}  # T.built, new_T.built, D.built, new_D.built
-    return split, plan, decisions, (tau_dc, tau_fcs)
+    v = v[keep].assign(network=network)
+    return v[["network", "period", "element", "index", "kind", "value"]]
+
+
+# --- balances from the written files ---------------------------------------------------------
+PRODUCING, CONSUMING = ("res_gen", "res_sgen", "res_ext_grid"), (
+    "res_load", "res_data_center", "res_fcs", "res_shunt", "res_aggregated_flex")  # fmt: skip
+
+
+def placement(model, result):
+    """Where each unit of each result table injects: its table's folder (the network it was
+    added to), the terminal's network and bus, and the sign of its ``p_mw`` as an injection
+    (consumers -1; the boundary's flow T -> D is -1 in T and +1 in D)."""
+    devices = {d.name: d for d in model.devices}
+    rows = []
+    for record in result.injections:
+        device = devices[record.device]
+        labels = list(record.unit_labels)
+        for k, (network, bus) in enumerate(zip(record.networks, record.buses, strict=True)):
+            label = labels[0] if len(labels) == 1 else (
+                labels[k] if len(labels) == len(record.buses) else str(bus))  # fmt: skip
+            sign = (-1 if k == 0 else 1) if isinstance(device, gf.Boundary) else (
+                -1 if device.result_table in CONSUMING else 1)  # fmt: skip
+            rows.append({"folder": model.network_of(device), "table": device.result_table,
+                         "unit": str(label), "network": network, "bus": int(bus),
+                         "sign": sign})  # fmt: skip
+    return pd.DataFrame(rows).drop_duplicates()
+
+
+def read_table(folder, name):
+    return pd.read_csv(folder / f"{name}.csv", header=[0, 1], index_col=[0, 1])
+
+
+def check_balances(case_folder):
+    """Power balance of each network and period from a case's CSVs alone (MW): the sum of
+    every unit's injection (``placement.csv`` says where and with which sign; an aggregate
+    zone injects ``regulation_down_mw - baseline_mw``). Lossless DC and LinDistFlow: zero."""
+    case_folder = Path(case_folder)
+    place = pd.read_csv(case_folder / "placement.csv")
+    totals = {}
+    for (folder, table), units in place.groupby(["folder", "table"]):
+        frame = read_table(case_folder / folder, table)
+        if table == "res_aggregated_flex":
+            p = frame["baseline_mw"] - frame["regulation_down_mw"]
+        else:
+            p = frame["p_mw"]
+        for _, u in units.iterrows():
+            value = u.sign * p[str(u.unit)]
+            totals[u.network] = totals.get(u.network, 0.0) + value
+    return pd.DataFrame(totals)
+
+
+def check_members(case_folder):
+    """Eqs. (1)-(2) of the DC and FCS sets from a case's CSVs alone: the largest excess over
+    the bounds ``-beta_up <= tau <= beta_down`` and the largest ``|sum_m eta_m tau_m|`` per
+    period (MW); None for a case without member tables (the aggregated one: members.csv)."""
+    out = {}
+    for folder, table in (("T", "res_data_center"), ("D", "res_fcs")):
+        file = Path(case_folder) / folder / f"{table}.csv"
+        if not file.is_file():
+            return None
+        t = read_table(Path(case_folder) / folder, table)
+        tau = t["regulation_down_mw"]
+        excess = np.maximum(tau - t["beta_down_mw"], -t["beta_up_mw"] - tau).to_numpy().max()
+        coupling = (t["eta"] * tau).sum(axis=1).abs().max()
+        out[table] = {"bound_excess_mw": float(max(excess, 0.0)), "coupling_mw": float(coupling)}
+    return out
+
+
+# --- the run ----------------------------------------------------------------------------------
+def slug(label):
+    keep = "".join(c if c.isalnum() else "_" for c in label.lower())
+    return "_".join(p for p in keep.split("_") if p)
+
+
+def write_case(out, label, model, result):
+    """Per-period tables of one case: ``cases/<case>/<network>/res_*.csv`` and its costs."""
+    folder = out / "cases" / slug(label)
+    for network in ("T", "D"):
+        result.network(network).to_csv(folder / network)
+        (folder / network / "costs.csv").unlink()  # the model's costs are one table, below
+    result.costs.to_csv(folder / "costs.csv")
+    placement(model, result).to_csv(folder / "placement.csv", index=False)
+    cost_split(result, model).to_csv(folder / "f1_f2.csv")
+    return folder
 
 
 def run(scenario, out_dir):
-    """All cases; prints the investments and the F1/F2 tables, writes CSVs to ``out_dir``."""
+    """All cases; prints the paper's tables and writes CSVs and plots to ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     system = System(scenario)
-    splits, plans, decisions, joint_results = {}, {}, {}, {}
-    for label, mode in (
-        ("Case 1 (no regulation)", "none"),
-        ("Case 3 (joint, aggregated)", "aggregated"),
-        ("exact joint", "exact"),
-    ):
-        model, result = case_joint(system, mode)
-        splits[label], plans[label] = (
-            cost_split(result, model),
-            plan_of({"T": result, "D": result}, system),
-        )
-        decisions[label] = result.plan
-        joint_results[label] = (model, result)
-    for label, first in (("Case 2 (T then D)", True), ("Case 2 reverse (D then T)", False)):
-        splits[label], plans[label], decisions[label], taus = case_individual(system, first)
-        model, result = case_joint(system, "fixed", decisions[label], taus)
-        joint_results[f"{label}, evaluated jointly"] = (model, result)
-        splits[f"{label}, evaluated jointly"] = add_regulation_cost(
-            cost_split(result, model), system, taus
-        )
-    model, result = case_joint(system, "exact", decisions["Case 3 (joint, aggregated)"])
-    joint_results["Case 3 plan, exact operation"] = (model, result)
-    splits["Case 3 plan, exact operation"] = cost_split(result, model)
-    return report(system, splits, plans, joint_results, out, start)
-
-
-def report(system, splits, plans, joint_results, out, start):
+    cases, staged = solve_cases(system)
+    solved = time.perf_counter()
+    splits = {label: cost_split(result, model) for label, (model, result) in cases.items()}
     costs = pd.concat(splits, names=["case", "F"])
-    investments = investment_table(plans)
-    totals = costs["total"].groupby(level="case").sum()
+    for label, (model, result) in cases.items():
+        write_case(out, label, model, result)
+    members, shortfall = disaggregation(*cases[CASE_3])
+    members.to_csv(out / "cases" / slug(CASE_3) / "members.csv", index=False)
+    shortfall.to_csv(out / "cases" / slug(CASE_3) / "disaggregation_shortfall.csv")
+    ac, not_credible = {}, []
+    for label, (_, result) in cases.items():
+        ac[label], found = ac_check(result)
+        not_credible.append(found.assign(case=label))
+    pd.concat(not_credible).to_csv(out / "ac_not_credible.csv", index=False)
+    built = built_table(cases)
+    tables = summary_tables(cases, costs, staged, built, ac, members, shortfall)
+    for name, table in tables.items():
+        table.to_csv(out / f"{name}.csv")
+    plot_investments(built, costs, out / "investments.png")
+    print_report(tables)
+    return summary(tables, start, solved)
+
+
+def summary_tables(cases, costs, staged, built, ac, members, shortfall):
+    totals = costs.groupby(level="case")[["total", "total_paper"]].sum().reindex(list(cases))
     f2 = costs.xs("F2", level="F")
-    change = {
-        column: 100
-        * (f2[column]["Case 3 (joint, aggregated)"] / f2[column]["Case 2 (T then D)"] - 1)
-        for column in ("investment", "total")
-    }
-    ac = {label: ac_figures(result) for label, (_, result) in joint_results.items()}
-    costs.to_csv(out / "costs.csv")
-    investments.to_csv(out / "investments.csv")
-    pd.DataFrame({(k, n): v for k, d in ac.items() for n, v in d.items()}).T.to_csv(
-        out / "ac_validation.csv"
-    )
-    plot_investments(investments, costs, out / "investments.png")
-    print_report(investments, costs, totals, change, ac)
+    f2 = f2[[*PARTS, "total"]].T / 1e6
+    change = f2[[CASE_2, CASE_3, EXACT]].add_suffix(" (M$)")
+    change["Case 3 vs Case 2 (%)"] = 100 * (f2[CASE_3] / f2[CASE_2] - 1)
+    change["paper (%)"] = [-8.0 if p == "investment" else np.nan for p in change.index]
+    usage = pd.DataFrame({label: usage_of_flexibility(r) for label, (_, r) in cases.items()}).T
+    usage.loc[CASE_3] = usage_of_members(members)
+    staged_totals = pd.DataFrame({
+        "stage-wise": {k: v["total"].sum() for k, v in staged.items()},
+        "evaluated jointly, eqs. (11)+(16)": {k: totals.loc[k, "total_paper"] for k in staged},
+    })  # fmt: skip
+    ac_table = pd.DataFrame(
+        {(label, n): v for label, d in ac.items() for n, v in d.items()}
+    ).T.rename_axis(["case", "network"])
     return {
-        "totals_per_year": totals.round(0).to_dict(),
-        "distribution_change_case3_vs_case2_percent": {
-            k: round(float(v), 2) for k, v in change.items()
-        },
+        "costs": costs, "totals": totals, "investments": built,
+        "distribution_change": change, "flexibility_used_percent": usage,
+        "case2_stagewise": staged_totals, "ac_validation": ac_table,
+        "disaggregation_shortfall_mw": shortfall.max().to_frame("max_mw"),
+    }  # fmt: skip
+
+
+def summary(tables, start, solved):
+    totals = tables["totals"]
+    change = tables["distribution_change"]
+    return {
+        "totals_per_year": totals["total"].round(0).to_dict(),
+        "totals_per_year_paper_accounting": totals["total_paper"].round(0).to_dict(),
+        "distribution_investment_change_case3_vs_case2_percent": round(
+            float(change.loc["investment", "Case 3 vs Case 2 (%)"]), 2
+        ),
         "paper_distribution_expansion_cost_change_percent": -8.0,
-        "investments": investments.astype(int).to_dict(orient="index"),
-        "ac_validation_of_cases": ac,
-        "wall_time_s": {"study": time.perf_counter() - start},
+        "flexibility_used_percent": tables["flexibility_used_percent"].round(1).to_dict("index"),
+        "ac_validation_of_cases": {
+            f"{c} / {n}": v for (c, n), v in tables["ac_validation"].to_dict("index").items()
+        },
+        "wall_time_s": {"solves": solved - start, "total": time.perf_counter() - start},
     }
 
 
-def plot_investments(investments, costs, file):
-    """Paper Fig. 2: what each case builds, and its F1/F2 costs by part."""
+def print_report(tables):
+    m = 1e6
+    with pd.option_context("display.width", 100, "display.max_columns", 12, "display.max_rows",
+                           80, "display.float_format", "{:,.3f}".format):  # fmt: skip
+        print("Investments (1 = built) per case (paper Fig. 2)")
+        print(tables["investments"].to_string(), end="\n\n")
+        print("Annualised costs (M$ per year); 'exchange' is lambda x import, booked to D (paid)")
+        print("and to T (received); total_paper: F1 without the receipt, as eqs. (11) + (16)")
+        print((tables["costs"] / m).to_string(), end="\n\n")
+        print("Totals F1 + F2 (M$ per year)")
+        print((tables["totals"] / m).to_string(), end="\n\n")
+        print("Distribution cost F2 by part (M$ per year), Case 3 vs Case 2 beside the paper")
+        print(tables["distribution_change"].to_string(), end="\n\n")
+        print("Flexibility used: largest share of each set's downward capacity moved (%)")
+        print(tables["flexibility_used_percent"].round(1).to_string(), end="\n\n")
+        print("Case 2: stage-wise totals (each stage's objective, T without the receipt) vs the")
+        print("same decisions evaluated jointly, booked the same way (M$ per year)")
+        print((tables["case2_stagewise"] / m).to_string(), end="\n\n")
+        print("AC validation with each case's built plan (credible: loading <= 120 %, "
+              "0.90-1.10 pu)")  # fmt: skip
+        print(tables["ac_validation"].to_string(), end="\n\n")
+        print("Case 3 disaggregation: largest shortfall per aggregate (MW)")
+        print(tables["disaggregation_shortfall_mw"].to_string())
+
+
+def plot_investments(built, costs, file):
+    """Paper Fig. 2: what each case builds, and its F2 cost by part."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    cases = list(investments.columns)
-    built = investments.groupby(level=["network", "kind"]).sum()
-    fig, axes = plt.subplots(1, 2, figsize=(13, 4.5))
+    cases = list(built.columns)
+    counts = built.groupby(level=["network", "kind"]).sum()
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5))
     x = np.arange(len(cases))
-    for k, (key, row) in enumerate(built.iterrows()):
-        axes[0].bar(x + 0.2 * (k - 1.5), row[cases], width=0.2, label=f"{key[0]} {key[1]}s")
-    axes[0].set_xticks(x, [c.replace(" (", "\n(") for c in cases], fontsize=7)
+    width = 0.8 / len(counts)
+    for k, (key, row) in enumerate(counts.iterrows()):
+        axes[0].bar(x + width * (k - (len(counts) - 1) / 2), row[cases], width=width,
+                    label=f"{key[0]} {key[1]}s")  # fmt: skip
+    axes[0].set_ylabel("candidates built")
     axes[0].set_title("Candidates built per case (paper Fig. 2)")
-    axes[0].legend(fontsize=8)
-    parts = ["investment", "operation", "curtailment", "regulation"]
-    f2 = costs.xs("F2", level="F").reindex(cases)[parts] / 1e6
+    f2 = costs.xs("F2", level="F").reindex(cases)[PARTS] / 1e6
     bottom = np.zeros(len(cases))
-    for part in parts:
+    for part in PARTS:
         axes[1].bar(x, f2[part], bottom=bottom, label=part)
         bottom += f2[part].to_numpy()
-    axes[1].set_xticks(x, [c.replace(" (", "\n(") for c in cases], fontsize=7)
-    axes[1].set_title("Distribution cost F2 (M$ per year)")
-    axes[1].legend(fontsize=8)
+    axes[1].set_ylabel("M$ per year")
+    axes[1].set_title("Distribution cost F2 by part")
+    for ax in axes:
+        ax.set_xticks(x, [c.replace(" (", "\n(") for c in cases], fontsize=7)
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
-    fig.savefig(file, dpi=110)
+    fig.savefig(file, dpi=150)
     plt.close(fig)
-
-
-def investment_table(plans):
-    """Built (1) or not (0) per candidate (rows) and case (columns): the paper's Fig. 2."""
-    columns = {}
-    for case, plan in plans.items():
-        table = plan.table()
-        columns[case] = table.set_index(["network", "kind", "candidate"])["built"]
-    return pd.DataFrame(columns).fillna(0).astype(int)
-
-
-def ac_figures(result):
-    """AC validation of a case's operating dispatch in each network."""
-    out = {}
-    for network in ("T", "D"):
-        if network not in result.nets:
-            continue
-        report = gf.validate_ac(result, network=network)
-        s = report.summary
-        out[network] = {
-            "converged": f"{int(s.converged.sum())}/{len(s)}",
-            "vm_pu": [round(float(s.vm_min_pu.min()), 4), round(float(s.vm_max_pu.max()), 4)],
-            "max_loading_percent": round(float(s.max_loading_percent.max()), 1),
-            "violations": len(report.violations),
-        }
-    return out
-
-
-def print_report(investments, costs, totals, change, ac):
-    with pd.option_context("display.width", 220, "display.max_columns", 20, "display.max_rows", 80):
-        print("Investments (1 = built) per case (paper Fig. 2)")
-        print(investments.to_string(), end="\n\n")
-        print("Annualised costs, $ per year: F1 transmission, F2 distribution")
-        print((costs / 1e6).round(3).to_string(), "(M$)", end="\n\n")
-        print("Totals F1 + F2 (M$ per year)")
-        print((totals / 1e6).round(3).to_string(), end="\n\n")
-    print(
-        f"Distribution, Case 3 vs Case 2: investment {change['investment']:+.1f} %, F2 total "
-        f"{change['total']:+.1f} % (paper: expansion cost -8 %)"
-    )
-    print("AC validation of each case's operating dispatch:", ac)
