@@ -32,6 +32,8 @@ COMPONENTS = {  # cost component -> the paper's part of F1/F2 ("exchange": lambd
 }
 CASE_1, CASE_2, CASE_2R = "Case 1 (no regulation)", "Case 2 (T then D)", "Case 2 (D then T)"
 CASE_3, EXACT, CASE_3_EXACT = "Case 3 (joint, aggregated)", "exact joint", "Case 3 plan, exact"
+SHORT = {CASE_1: "Case 1", CASE_2: "Case 2 T-D", CASE_2R: "Case 2 D-T", CASE_3: "Case 3",
+         CASE_3_EXACT: "Case 3 exact", EXACT: "exact"}  # fmt: skip
 AC_LOADING_LIMIT, AC_VM_RANGE = 120.0, (0.90, 1.10)  # what "AC-credible" means here
 
 
@@ -306,17 +308,19 @@ def case_individual(system, transmission_first=True):
 
 
 def solve_cases(system):
-    """Every case as (model, result) of the joint problem, and Case 2's stage-wise costs."""
+    """Every case as (model, result) of the joint problem (in the paper's order, then the
+    references), and Case 2's stage-wise costs."""
     cases, staged = {}, {}
     exact = joint_model(system)
-    cases[EXACT] = (exact, exact.solve())
+    exact_result = exact.solve()
     cases[CASE_1] = (exact, exact.evaluate(no_regulation(exact)))
-    aggregated = joint_model(system, aggregated=True)
-    cases[CASE_3] = (aggregated, aggregated.solve())
-    cases[CASE_3_EXACT] = (exact, exact.evaluate(cases[CASE_3][1].plan))
     for label, first in ((CASE_2, True), (CASE_2R, False)):
         decisions, staged[label] = case_individual(system, first)
         cases[label] = (exact, exact.evaluate(decisions))
+    aggregated = joint_model(system, aggregated=True)
+    cases[CASE_3] = (aggregated, aggregated.solve())
+    cases[CASE_3_EXACT] = (exact, exact.evaluate(cases[CASE_3][1].plan))
+    cases[EXACT] = (exact, exact_result)
     return cases, staged
 
 
@@ -357,8 +361,10 @@ def built_table(cases):
         rows = {}
         for network in ("T", "D"):
             cand = result.by_network[network].get("res_candidate")
+            line = result.nets[network].line
             for index, built in zip(cand["index"], cand["built"], strict=True):
-                rows[(network, "line", str(index))] = int(built)
+                ends = f"{line.from_bus[index] + 1}-{line.to_bus[index] + 1}"  # bus numbers
+                rows[(network, "line", ends)] = int(built)
             gens = result.by_network[network]["res_gen"]["built"]
             for label_ in [c for c in gens.columns if str(c).startswith(f"new_{network}")]:
                 rows[(network, "gen", str(label_))] = round(gens[label_].iloc[0])
@@ -560,7 +566,7 @@ def summary_tables(cases, costs, staged, built, ac, members, shortfall):
     totals = costs.groupby(level="case")[["total", "total_paper"]].sum().reindex(list(cases))
     f2 = costs.xs("F2", level="F")
     f2 = f2[[*PARTS, "total"]].T / 1e6
-    change = f2[[CASE_2, CASE_3, EXACT]].add_suffix(" (M$)")
+    change = f2[[CASE_2, CASE_3, EXACT]].rename(columns=SHORT).add_suffix(" (M$)")
     change["Case 3 vs Case 2 (%)"] = 100 * (f2[CASE_3] / f2[CASE_2] - 1)
     change["paper (%)"] = [-8.0 if p == "investment" else np.nan for p in change.index]
     usage = pd.DataFrame({label: usage_of_flexibility(r) for label, (_, r) in cases.items()}).T
@@ -602,8 +608,8 @@ def print_report(tables):
     m = 1e6
     with pd.option_context("display.width", 100, "display.max_columns", 12, "display.max_rows",
                            80, "display.float_format", "{:,.3f}".format):  # fmt: skip
-        print("Investments (1 = built) per case (paper Fig. 2)")
-        print(tables["investments"].to_string(), end="\n\n")
+        print("Investments (1 = built) per case (paper Fig. 2; lines by bus numbers)")
+        print(tables["investments"].rename(columns=SHORT).to_string(), end="\n\n")
         print("Annualised costs (M$ per year); 'exchange' is lambda x import, booked to D (paid)")
         print("and to T (received); total_paper: F1 without the receipt, as eqs. (11) + (16)")
         print((tables["costs"] / m).to_string(), end="\n\n")
@@ -632,7 +638,7 @@ def plot_investments(built, costs, file):
 
     cases = list(built.columns)
     counts = built.groupby(level=["network", "kind"]).sum()
-    fig, axes = plt.subplots(1, 2, figsize=(13, 5))
+    fig, axes = plt.subplots(1, 2, figsize=(14, 5.5))
     x = np.arange(len(cases))
     width = 0.8 / len(counts)
     for k, (key, row) in enumerate(counts.iterrows()):
@@ -640,15 +646,16 @@ def plot_investments(built, costs, file):
                     label=f"{key[0]} {key[1]}s")  # fmt: skip
     axes[0].set_ylabel("candidates built")
     axes[0].set_title("Candidates built per case (paper Fig. 2)")
-    f2 = costs.xs("F2", level="F").reindex(cases)[PARTS] / 1e6
+    parts = ["investment", "operation", "curtailment", "regulation"]  # without the exchange
+    f2 = costs.xs("F2", level="F").reindex(cases)[parts] / 1e3
     bottom = np.zeros(len(cases))
-    for part in PARTS:
+    for part in parts:
         axes[1].bar(x, f2[part], bottom=bottom, label=part)
         bottom += f2[part].to_numpy()
-    axes[1].set_ylabel("M$ per year")
-    axes[1].set_title("Distribution cost F2 by part")
+    axes[1].set_ylabel("k$ per year")
+    axes[1].set_title("Distribution cost F2 without the exchange (λ x import)")
     for ax in axes:
-        ax.set_xticks(x, [c.replace(" (", "\n(") for c in cases], fontsize=7)
+        ax.set_xticks(x, [c.replace(" (", "\n(").replace(", ", ",\n") for c in cases], fontsize=7)
         ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     fig.savefig(file, dpi=150)
