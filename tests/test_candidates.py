@@ -73,3 +73,21 @@ def test_candidate_errors(four_bus_net):
     bad = gf.formulations.CandidateBranches(line=[42])
     with pytest.raises(gf.InputError, match=r"candidate line 42 is not in the net"):
         _model(net, gf.DC(candidates=bad)).build()
+
+
+def test_a_candidate_unit_gives_no_reactive_power_unless_built():
+    # A DG on the 33-bus feeder that is too dear to build: with finite q limits its reactive
+    # output is tied to the build decision (q = 0 unbuilt), so it cannot prop up voltages for
+    # free; without q limits it is refused in a network with reactive power.
+    import gridflex as gf
+
+    def model(**q):
+        m = gf.Model(gf.networks.ieee33(), periods=2, formulation=gf.LinDistFlow())
+        m.add(gf.Generator(17, 0.5, cost_per_mwh=60.0, investment=1e9, name="dg", **q))
+        return m
+
+    result = model(q_min_mvar=-0.3, q_max_mvar=0.3).solve()
+    assert result.res_gen["built"]["dg"].iloc[0] == 0
+    np.testing.assert_allclose(result.res_gen["q_mvar"]["dg"], 0.0, atol=1e-9)
+    with pytest.raises(gf.InputError, match=r"Generator 'dg'.*finite q_min_mvar"):
+        model().build()

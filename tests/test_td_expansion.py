@@ -107,10 +107,14 @@ def test_exact_joint_is_no_worse_than_any_case_and_the_paper_order_holds(run):
     summary, _, _ = run
     totals = summary["totals_per_year"]
     exact = totals["exact joint"]
-    for case in CASES:
+    # every case whose operation the members can carry out is a feasible point of the exact
+    # joint problem; the aggregated objective is not (a relaxation: see its disaggregation)
+    for case in [c for c in CASES if c != "Case 3 (joint, aggregated)"]:
         assert exact <= totals[case] + MIP_GAP * abs(exact), case
-    # the paper's order (Fig. 2 and Sec. V-B): joint below individual below no regulation
-    assert totals["Case 3 (joint, aggregated)"] < totals["Case 2 (T then D)"]
+    # the paper's order (Fig. 2 and Sec. V-B): joint below individual below no regulation,
+    # for the aggregated objective and for its plan with exact operation
+    for case3 in ("Case 3 (joint, aggregated)", "Case 3 plan, exact"):
+        assert totals[case3] < totals["Case 2 (T then D)"]
     assert totals["Case 2 (T then D)"] < totals["Case 1 (no regulation)"]
 
 

@@ -255,8 +255,17 @@ class Generator(Device):
         """Reactive output ``q_min <= q <= q_max`` where the formulation models it."""
         if not b.ctx.reactive:
             return []
+        v = b.values
         q = b.variable("q_mvar", (self.n, b.ctx.T))
-        return _finite_bounds(q, b.values.q_min_mvar, b.values.q_max_mvar, self.owner)
+        if v.investment is None:
+            return _finite_bounds(q, v.q_min_mvar, v.q_max_mvar, self.owner)
+        if not (np.isfinite(v.q_min_mvar).all() and np.isfinite(v.q_max_mvar).all()):
+            raise InputError(
+                f"{self.owner}: candidate units in a network with reactive power need finite "
+                "q_min_mvar and q_max_mvar (a unit that is not built gives no reactive power)"
+            )
+        on = self._on(b)  # a candidate's reactive range exists only once it is built
+        return [q <= cp.multiply(v.q_max_mvar, on), q >= cp.multiply(v.q_min_mvar, on)]
 
     def injection_mvar(self, b):
         return b.get("q_mvar")

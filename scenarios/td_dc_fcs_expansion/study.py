@@ -204,8 +204,12 @@ def _network(system, name, net=None):
 def add_candidate_gens(model, system, network):
     buses, size, cost = system.candidate_gens(network)
     op = system.option(f"{network.lower()}_candidate_gen_cost_per_mwh")
+    q = {}
+    if network == "D":  # LinDistFlow has reactive power: the engines' range, once built
+        q_max = size * np.tan(np.arccos(system.option("d_candidate_gen_power_factor")))
+        q = {"q_min_mvar": -q_max, "q_max_mvar": q_max}
     model.add(
-        gf.Generator(buses, size, cost_per_mwh=op, investment=cost, name=f"new_{network}"),
+        gf.Generator(buses, size, cost_per_mwh=op, investment=cost, name=f"new_{network}", **q),
         network=network,
     )
 
@@ -375,14 +379,15 @@ def built_table(cases):
 
 
 def usage_of_flexibility(result):
-    """Per set: the largest share of its downward capacity regulated in a scenario, percent."""
+    """Per set: the largest share of its downward capacity used in a scenario, percent (the
+    load moved down; as much moves up elsewhere, eq. 2)."""
     out = {}
     for table, name in (("res_data_center", "DC"), ("res_fcs", "FCS")):
         if not any(table in t for t in result.by_network.values()):
             continue  # the aggregated case: see its disaggregation
         t = table_of(result, table)
-        moved = t["regulation_down_mw"].abs().sum(axis=1)
-        out[name] = float(100 * (moved / t["beta_down_mw"].sum(axis=1)).max())
+        down = t["regulation_down_mw"].clip(lower=0).sum(axis=1)
+        out[name] = float(100 * (down / t["beta_down_mw"].sum(axis=1)).max())
     return out
 
 
@@ -390,7 +395,7 @@ def usage_of_members(members):
     """:func:`usage_of_flexibility` of Case 3's disaggregated member regulations (the D scope's
     aggregate, which holds every member)."""
     rows = members[members["aggregate"] == "vpp_D"]
-    tau = rows.filter(like="tau_mw_").abs()
+    tau = rows.filter(like="tau_mw_").clip(lower=0)
     out = {}
     for name, flex in (("DC", "dc"), ("FCS", "fcs")):
         mine = rows["set"] == flex
@@ -432,12 +437,26 @@ def ac_check(result):
             "vm_min_pu": round(float(s.vm_min_pu.min()), 4),
             "vm_max_pu": round(float(s.vm_max_pu.max()), 4),
             "max_loading_percent": round(float(s.max_loading_percent.max()), 1),
+            "most_loaded": _most_loaded(report, result.nets[network]),
         }
         where.append(_not_credible(report.violations, network))
     found = pd.concat(where, ignore_index=True)
     for network in ("T", "D"):
         summary[network]["not_credible"] = int((found.network == network).sum())
     return summary, found
+
+
+def _most_loaded(report, net):
+    """The branch with the highest AC loading, by bus numbers (``line 6-10``)."""
+    v = report.violations
+    over = v[v.kind == "overload"]
+    if over.empty:
+        return ""
+    row = over.loc[over.value.idxmax()]
+    table = net[row.element]
+    ends = ("from_bus", "to_bus") if row.element == "line" else ("hv_bus", "lv_bus")
+    a, b = (int(table.at[row["index"], e]) + 1 for e in ends)
+    return f"{row.element} {a}-{b}"
 
 
 def _not_credible(violations, network):
