@@ -6,8 +6,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from gridflex.carriers import node_balance, node_tables
-from gridflex.devices.base import BuildContext, Device, Role
-from gridflex.errors import InputError
+from gridflex.devices.base import BuildContext, Device, Role, refresh
+from gridflex.errors import InputError, SolveError
 from gridflex.formulations.base import net_shunts
 from gridflex.network import Network
 from gridflex.problems.decisions import (
@@ -22,7 +22,14 @@ from gridflex.problems.planning import investment_table
 from gridflex.profiles import profile_values
 from gridflex.requirements import SystemConstraint, requirement_table
 from gridflex.results import DeviceInjection, Results
-from gridflex.solvers import fix_integers, solve_checked, solve_lazy, solve_robust
+from gridflex.solvers import (
+    PROVEN,
+    LiveLP,
+    fix_integers,
+    solve_checked,
+    solve_lazy,
+    solve_robust,
+)
 from gridflex.tables import branch_tables, cost_table, merge_tables, stack_frames
 from gridflex.timeaxis import TimeAxis
 
@@ -53,6 +60,11 @@ class Model:
         Planning stages (multi-stage planning): every block names its stage, operating costs
         are discounted by stage and investments are decided per stage
         (:mod:`gridflex.problems.planning`).
+    resolvable : bool
+        Build re-solvable values (profiles, prices, linear costs, limits: the parameters marked
+        re-solvable in each device's docs) as cvxpy Parameters (default), so that editing them
+        and solving again skips the rebuild and the compilation, and an LP restarts HiGHS from
+        its last basis (:doc:`resolve`). ``False`` builds them as constants: every edit rebuilds.
 
     Examples
     --------
@@ -63,9 +75,10 @@ class Model:
 
     def __init__(
         self, net, periods=1, *, formulation=None, dt_h=None, load_scale=None, net_elements=True,
-        horizon=None,
+        horizon=None, resolvable=True,
     ):  # fmt: skip
         self.time = TimeAxis(periods, dt_h, horizon)
+        self.resolvable = bool(resolvable)
         self.periods, self.dt_h = self.time.index, self.time.dt_h
         networks = (
             net
@@ -93,6 +106,7 @@ class Model:
             for device in network.element_devices(scale):
                 self.add(device, network=network.name)
         self.problem = None
+        self.rebuild_reason = None  # why the last solve rebuilt an edited model (or None)
 
     @property
     def cost_hours(self):
@@ -140,7 +154,8 @@ class Model:
         reactive = any(self.networks[n].formulation.reactive for n in names if n in self.networks)
         grid = self.networks[names[0]].grid if names[0] in self.networks else self.grid
         grids = {k: v.grid for k, v in self.networks.items()}
-        return BuildContext(grid, self.time, reactive, grids, network=placed)
+        return BuildContext(grid, self.time, reactive, grids, network=placed,
+                            resolvable=self.resolvable)  # fmt: skip
 
     def add(self, device, network=None):
         """Add a device to ``network`` (default: the first), or a system constraint; returns it.
@@ -217,7 +232,13 @@ class Model:
             for k, e in network.formulation.cost_terms(self.builds[name]).items()
         ]
         objective = cp.Minimize(sum((e for _, _, e in self._cost_terms), cp.Constant(0.0)))
+        for b in self.device_builds.values():  # what each build read directly: its constants
+            recording = getattr(b.values, "recording", None)
+            keys = recording(False) if recording else None
+            b.constant_keys = keys if self.resolvable else None  # None: every edit rebuilds
         self._built_problem = cp.Problem(objective, constraints)
+        # of this build: fixed/relaxed copies, live LPs, problems solved (compiled) so far
+        self._assemblies, self._live, self._solved = {}, {}, {}
         try:
             self._assemble()
         except Exception:
@@ -334,9 +355,12 @@ class Model:
             return
         decisions = by_name(self.decisions_of_build(), list(self._fixes))
         fixes = {decisions[n]: v for n, v in self._fixes.items()}
-        self.problem, self._fixing, self._relaxed_now = fixed_problem(
-            self._built_problem, fixes, relaxed
-        )
+        key = (tuple(sorted(self._fixes)), tuple(sorted(d.name for d in relaxed)))
+        if key not in self._assemblies:  # the same decisions again: only new values
+            self._assemblies[key] = fixed_problem(self._built_problem, fixes, relaxed)
+        self.problem, self._fixing, self._relaxed_now = self._assemblies[key]
+        for name, values in self._fixes.items():
+            self._fixing[name][2].value = values
         self._assembled, self._fixed_now = self.problem, fixes
 
     def decisions_of_build(self):
@@ -399,6 +423,7 @@ class Model:
         silently thrown away: editing the model after that raises instead.
         """
         if self.problem is None:
+            self.rebuild_reason = None  # never built
             return True
         if self._built_revisions == self._revisions():
             return False
@@ -407,7 +432,38 @@ class Model:
                 "Model: model.problem was replaced by hand and the model was edited since; "
                 "a rebuild would drop the hand-made changes: rebuild and re-apply them"
             )
-        return True
+        self.rebuild_reason = self._refresh()
+        return self.rebuild_reason is not None
+
+    def _refresh(self):
+        """Edits that reach the problem only through Parameters: new Parameter values, no
+        rebuild (returns None). Otherwise why a rebuild is needed (devices, names, placement,
+        requirements, a value read as a constant, a pattern of infinities)."""
+        old, new = self._built_revisions, self._revisions()
+        if old is None or len(old) != len(new):
+            return "devices or requirements were added"
+        changed = []
+        for before, now in zip(old, new, strict=True):
+            if before[:-1] != now[:-1]:
+                return f"'{now[0]}' was replaced, renamed or moved"
+            if len(now) != 4 and before != now:
+                return f"requirement '{now[0]}' was edited"
+            if before != now:
+                changed.append(self.device(now[0]))
+        updates = []
+        for device in changed:
+            ctx = self.context(device)
+            values = device.check(ctx)  # bad input raises here, as before any build
+            build = self.device_builds[device.name]
+            if device.labels(values) != list(build.unit_labels):
+                return f"{device.owner}: its unit labels changed"
+            updates.append((build, values, device.terminals(ctx.network, values)))
+        for build, values, terminals in updates:
+            reason = refresh(build, values, terminals)
+            if reason is not None:
+                return reason
+        self._built_revisions = new
+        return None
 
     def _offsets(self):
         sizes = [n.grid.n_bus for n in self.networks.values()]
@@ -471,6 +527,7 @@ class Model:
         """
         if self._stale():
             self.build()
+        compiled = self._note_compiled()
         sources, limit = self._lazy_sources()
         if sources and (self._fixes or self._relaxed_now):
             raise InputError(
@@ -484,17 +541,25 @@ class Model:
                 self.problem, sources, solver, max_rounds=limit, **solver_options
             )
         else:
-            used, attempts = solve_robust(self.problem, solver, **solver_options)
+            live = self._live_solve(solver, solver_options)
             problem = self.problem
             info = {"method": "direct", "iterations": 1, "constraints_added": 0}
-            if len(attempts) > 1:  # a numerical failure, then another solver
-                info["attempts"] = attempts
+            if live is not None:
+                used, info = "HIGHS", info | live
+            else:
+                used, attempts = solve_robust(self.problem, solver, **solver_options)
+                if len(attempts) > 1:  # a numerical failure, then another solver
+                    info["attempts"] = attempts
         if milp_prices and problem.is_mixed_integer():
             self._duals_from_fixed_integers(problem, **solver_options)
         if (self._fixes or self._relaxed_now) and self.problem is self._assembled:
             write_back(self._fixed_now, self._relaxed_now, self._built_problem, problem)
         result = self._results(used, problem)
-        result.solve_info = {"solver": used, **info}
+        # compiled: this solve compiled its problem (new, rebuilt, or other decisions fixed);
+        # False when only Parameter values changed (re-solvable parameters, a plan's values)
+        result.solve_info = {"solver": used, **info, "compiled": compiled}
+        if compiled and self.rebuild_reason:
+            result.solve_info["rebuilt_because"] = self.rebuild_reason
         if self._relaxed_now:  # a relaxation: a lower bound, its plan may be fractional
             result.solve_info["relaxed"] = [d.name for d in self._relaxed_now]
         result.plan = {
@@ -504,6 +569,29 @@ class Model:
         result.investments = self._investment_table()
         result.built_branches = self._built_branches()
         return result
+
+    def _note_compiled(self):
+        """True the first time this build's problem (or a fixed copy of it) is solved."""
+        first = id(self.problem) not in self._solved
+        self._solved[id(self.problem)] = self.problem  # kept alive: ids stay unique
+        return first
+
+    def _live_solve(self, solver, options):
+        """An LP with Parameters on HiGHS, kept alive between solves so that a re-solve with new
+        values starts from the last basis (:class:`gridflex.solvers.LiveLP`); None when the
+        problem or the options do not suit it, or HiGHS stopped without a proven status (the
+        usual path then solves from scratch, with its fallbacks)."""
+        if not LiveLP.suits(self.problem, solver, options):
+            return None
+        live = self._live.get(id(self.problem))
+        if live is None or live.problem is not self.problem:
+            live = self._live[id(self.problem)] = LiveLP(self.problem, options)
+        try:
+            return live.solve()
+        except SolveError as exc:
+            if exc.status in PROVEN:
+                raise
+            return None
 
     def _built_branches(self):
         """``{network: {(element, index): in service per period}}`` of candidate branches, for
@@ -542,7 +630,7 @@ class Model:
         constraints, when the solve had fixed decisions and duals (an LP), else ``{}``."""
         if not self._fixes or problem is not self.problem:
             return {}
-        duals = {n: c.dual_value for n, (_, c) in self._fixing.items()}
+        duals = {n: c.dual_value for n, (_, c, _) in self._fixing.items()}
         # cvxpy's dual of ``twin == value`` is -d(objective)/d(value): report the derivative
         return {n: -np.asarray(v, dtype=float) for n, v in duals.items() if v is not None}
 

@@ -58,8 +58,9 @@ class Param:
 
     type_name = "object"
 
-    def __init__(self, unit="-", shape=Shape.SCALAR, *, optional=False, doc=""):
+    def __init__(self, unit="-", shape=Shape.SCALAR, *, optional=False, resolvable=False, doc=""):
         self.unit, self.shape, self.optional, self.doc = unit, shape, optional, doc
+        self.resolvable = resolvable  # the device builds it as a cvxpy Parameter (re-solvable)
         self.name = None
 
     def __set_name__(self, owner, name):
@@ -119,9 +120,9 @@ class Number(Param):
 
     def __init__(
         self, unit="-", shape=Shape.UNIT, *, low=-math.inf, high=math.inf, low_open=False,
-        high_open=False, allow_inf=False, optional=False, doc="",
+        high_open=False, allow_inf=False, optional=False, resolvable=False, doc="",
     ):  # fmt: skip
-        super().__init__(unit, shape, optional=optional, doc=doc)
+        super().__init__(unit, shape, optional=optional, resolvable=resolvable, doc=doc)
         self.low, self.high, self.low_open, self.high_open = low, high, low_open, high_open
         self.allow_inf = allow_inf
 
@@ -382,11 +383,35 @@ class Declared:
 
     def parameter_values(self, n, periods):
         """Every declared parameter normalized for ``n`` units and the periods: a namespace."""
-        out = SimpleNamespace()
+        out = Values()
         for key, param in declared_parameters(type(self)).items():
             value = self._values.get(key)
             setattr(out, key, param.normalize(value, self.owner, n, periods))
         return out
+
+
+class Values(SimpleNamespace):
+    """A device's checked values (``build.values``). While a model builds, it records which
+    values the device reads directly (:meth:`recording`): those are constants of the problem,
+    so changing them needs a rebuild; values read only through the build's cvxpy Parameters
+    (:meth:`gridflex.devices.base.DeviceBuild.parameter`) are re-solvable."""
+
+    def __getattribute__(self, key):
+        if not key.startswith("_") and key not in ("recording", "items"):
+            reads = object.__getattribute__(self, "__dict__").get("_reads")
+            if reads is not None:
+                reads.add(key)
+        return object.__getattribute__(self, key)
+
+    def recording(self, on):
+        """Start (``True``) or stop recording reads; returns the keys read so far."""
+        reads = self.__dict__.get("_reads") or set()
+        self.__dict__["_reads"] = set(reads) if on else None
+        return frozenset(reads)
+
+    def items(self):
+        """``(key, value)`` of every value (not the recorder)."""
+        return [(k, v) for k, v in self.__dict__.items() if not k.startswith("_")]
 
 
 def declared_parameters(cls):
@@ -425,6 +450,7 @@ def parameter_table(cls):
                 "shape": p.shape.value,
                 "allowed": _allowed(p),
                 "default": "required" if default is inspect.Parameter.empty else repr(default),
+                "re-solvable": "yes" if p.resolvable else "",
                 "description": p.doc,
             }
         )

@@ -424,22 +424,7 @@ class _HighsWarm:
 
     def _unpack(self):
         """Hand the solution to cvxpy as its HiGHS interface would (values, duals, stats)."""
-        h = self.highs
-        solution = h.getSolution()
-        raw = {
-            "solution": _Solution(
-                np.asarray(solution.col_value),
-                self.lean.full_row_duals(solution),
-            ),
-            "info": h.getInfo(),
-            "model_status": h.getModelStatus().name,
-            "run_time": h.getRunTime(),
-        }
-        try:
-            self.problem.unpack_results(raw, self.chain, self.inverse)
-        except cp.error.SolverError as exc:
-            raise SolveError(f"HIGHS failed: {exc}", status="solver_error", solver="HIGHS") from exc
-        _check_status(self.problem, "HIGHS")
+        _unpack_highs(self.problem, self.highs, self.lean, self.chain, self.inverse)
 
     def _verify_maps(self):
         """The expression maps must reproduce cvxpy's own values of the expressions."""
@@ -458,6 +443,88 @@ class _HighsWarm:
             for block in blocks:
                 block.dual = y[start : start + len(block)]
                 start += len(block)
+
+
+class LiveLP:
+    """An LP kept alive in HiGHS between solves, for models whose values change through cvxpy
+    Parameters (:mod:`gridflex.devices.base`, ``DeviceBuild.parameter``).
+
+    The first solve compiles the problem (cvxpy ``get_problem_data``) and hands HiGHS the lean
+    LP (:class:`_LeanLP`: bound rows folded into column bounds). A re-solve after new Parameter
+    values takes cvxpy's cached map from Parameters to the problem data (no compilation) and,
+    when the constraint matrix is unchanged (Parameters in costs and right-hand sides only),
+    changes costs and bounds in the live HiGHS model, whose simplex restarts from the last
+    optimal basis. Otherwise it starts over. cvxpy receives each solution as from its own
+    HiGHS interface (values, duals).
+    """
+
+    def __init__(self, problem, options):
+        self.problem, self.options = problem, dict(options)
+        self.verbose = bool(self.options.pop("verbose", False))
+        self.lean = self.highs = None
+        self.solves = 0
+
+    @staticmethod
+    def suits(problem, solver, options):
+        """True for an LP with Parameters, HiGHS chosen, and options this path understands."""
+        known = {"verbose", "highs_options"} | set(options.get("highs_options", {}))
+        return (
+            bool(problem.parameters())
+            and (solver is None or solver.upper() == "HIGHS")
+            and set(options) <= known
+            and problem_class(problem) == "LP"
+            and "HIGHS" in cp.installed_solvers()
+        )
+
+    def solve(self):
+        """Solve (warm when possible); returns ``{"path", "warm", "simplex_iterations"}`` or
+        None when the problem data do not fit a plain LP (the caller solves through cvxpy)."""
+        data, chain, inverse = self.problem.get_problem_data(cp.HIGHS)
+        lean = _LeanLP.from_cvxpy(data)
+        if lean is None:
+            return None
+        warm = self.highs is not None and self.lean.same_rows(lean)
+        if warm:
+            self._update(lean)
+        else:
+            self.highs = lean.highs(self.verbose, dict(self.options))
+        self.lean = lean
+        self.highs.run()
+        self.solves += 1
+        status = self.highs.getModelStatus().name
+        if status != "kOptimal":
+            self.highs = None  # no basis worth keeping
+            _raise_status(chain.solver.STATUS_MAP.get(status, status), "HIGHS")
+        _unpack_highs(self.problem, self.highs, lean, chain, inverse)
+        return {
+            "path": "highs-live",
+            "warm": warm,
+            "simplex_iterations": int(self.highs.getInfo().simplex_iteration_count),
+        }
+
+    def _update(self, lean):
+        h, n_col, n_row = self.highs, len(lean.cost), len(lean.row_lo)
+        cols, rows = np.arange(n_col, dtype=np.int32), np.arange(n_row, dtype=np.int32)
+        h.changeColsCost(n_col, cols, lean.cost)
+        h.changeColsBounds(n_col, cols, lean.col_lo, lean.col_hi)
+        if n_row:
+            h.changeRowsBounds(n_row, rows, lean.row_lo, lean.row_hi)
+
+
+def _unpack_highs(problem, highs, lean, chain, inverse):
+    """Hand HiGHS's solution of a lean LP to cvxpy as its HiGHS interface would."""
+    solution = highs.getSolution()
+    raw = {
+        "solution": _Solution(np.asarray(solution.col_value), lean.full_row_duals(solution)),
+        "info": highs.getInfo(),
+        "model_status": highs.getModelStatus().name,
+        "run_time": highs.getRunTime(),
+    }
+    try:
+        problem.unpack_results(raw, chain, inverse)
+    except cp.error.SolverError as exc:
+        raise SolveError(f"HIGHS failed: {exc}", status="solver_error", solver="HIGHS") from exc
+    _check_status(problem, "HIGHS")
 
 
 @dataclass
@@ -533,6 +600,22 @@ class _LeanLP:
             coef=coef,
             owns_lo=_first_owner(column, lo == col_lo[column]),
             owns_hi=_first_owner(column, hi == col_hi[column]),
+        )
+
+    def same_rows(self, other):
+        """True when ``other`` has this LP's rows and folding: only costs and bounds differ (which
+        folded row sets a column's bound may change: that only matters for the duals, which
+        come from ``other``)."""
+        mine, theirs = self.A, other.A
+        return (
+            mine.shape == theirs.shape
+            and np.array_equal(self.kept, other.kept)
+            and np.array_equal(self.folded, other.folded)
+            and np.array_equal(self.column, other.column)
+            and np.array_equal(self.coef, other.coef)
+            and np.array_equal(mine.indptr, theirs.indptr)
+            and np.array_equal(mine.indices, theirs.indices)
+            and np.array_equal(mine.data, theirs.data)
         )
 
     def highs(self, verbose, options):

@@ -45,12 +45,9 @@ def test_three_bus_angles_equal_the_b_theta_model(three_bus_net):
         np.testing.assert_allclose(
             lazy.res_bus[quantity].to_numpy(), full.res_bus[quantity].to_numpy(), atol=1e-6
         )
-    assert full.solve_info == {
-        "solver": "HIGHS",
-        "method": "direct",
-        "iterations": 1,
-        "constraints_added": 0,
-    }
+    info = full.solve_info
+    assert (info["solver"], info["method"], info["iterations"]) == ("HIGHS", "direct", 1)
+    assert info["constraints_added"] == 0 and info["compiled"]
 
 
 def test_no_limit_binds_means_one_solve(three_bus_net):

@@ -20,6 +20,7 @@ device never reaches into the formulation. See :mod:`gridflex.conventions` for s
 
 import enum
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import ClassVar
 
 import cvxpy as cp
@@ -41,6 +42,7 @@ class BuildContext:
     reactive: bool = False  # the device's network (or one of them) models reactive power
     grids: dict = field(default_factory=dict)  # every network's Grid by name
     network: str = "net"  # the network the device was added to
+    resolvable: bool = True  # re-solvable values as cvxpy Parameters (Model(resolvable=...))
 
     @property
     def periods(self):
@@ -114,6 +116,41 @@ class DeviceBuild:
     terminal_networks: list = None
     unit_labels: list = None
     ports: list = field(default_factory=list)  # gridflex.carriers.PortFlow on carrier nodes
+    parameters: dict = field(default_factory=dict)  # name -> Bound (cvxpy Parameters)
+    constant_keys: frozenset = None  # values read directly while building (None: all)
+
+    def parameter(self, name, make):
+        """A cvxpy Parameter holding ``make(values)`` (an array), kept up to date when the
+        device's values change (:func:`refresh`): values that reach the problem only through
+        parameters can change without a rebuild. ``make`` must read the values it is given
+        (not ``self.values``). Non-finite entries are held as 0: the caller must use only the
+        finite ones (their pattern is part of the build; changing it rebuilds)."""
+        value = np.asarray(make(raw_values(self.values)), dtype=float)
+        if not self.ctx.resolvable:  # a constant: every edit rebuilds
+            return cp.Constant(np.where(np.isfinite(value), value, 0.0))
+        par = cp.Parameter(value.shape, name=f"{self.device.name}_{name}")
+        par.value = np.where(np.isfinite(value), value, 0.0)
+        self.parameters[name] = Bound(par, make, _signature(value))
+        return par
+
+    def param(self, key):
+        """:meth:`parameter` of the value ``key`` as it is (the same Parameter if asked twice)."""
+        if key in self.parameters:
+            return self.parameters[key].parameter
+        return self.parameter(key, lambda v: getattr(v, key))
+
+    def cost(self, key, var):
+        """``sum_{i,t} w_t c_{i,t} var_{i,t}`` with ``c`` the value ``key`` (per unit, or per
+        unit and period) as one Parameter vector: a re-solvable linear cost that compiles as
+        fast as a constant one (an elementwise Parameter product would not)."""
+        shape, hours = var.shape, self.ctx.cost_hours
+
+        def coefficients(v):
+            c = np.asarray(getattr(v, key), dtype=float)
+            c = c.reshape(-1, 1) if c.ndim == 1 else c
+            return (np.broadcast_to(c, shape) * hours).ravel(order="F")
+
+        return self.parameter(f"cost_{key}", coefficients) @ cp.vec(var, order="F")
 
     def variable(self, key, shape, role=Role.OPERATION, **attributes):
         """Create, keep and return a variable ``<device>_<key>`` (``nonneg``, ``boolean``...)."""
@@ -137,6 +174,75 @@ class DeviceBuild:
     def decisions(self, role):
         """``{key: variable}`` of one :class:`Role`."""
         return {k: v for k, v in self.variables.items() if self.roles[k] is role}
+
+
+@dataclass
+class Bound:
+    """A build's cvxpy Parameter, how its value is made from the values, and the shape and
+    pattern of infinities it was built for."""
+
+    parameter: cp.Parameter
+    make: object
+    signature: tuple
+
+
+def _signature(value):
+    return value.shape, np.isfinite(value).tobytes()
+
+
+def raw_values(values):
+    """The values without recording reads (a parameter's inputs are not constants)."""
+    return SimpleNamespace(**dict(values.items())) if hasattr(values, "items") else values
+
+
+def _same(a, b):
+    """Equal values: arrays by content, dicts and sequences item by item."""
+    if a is b:
+        return True
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a, b = np.asarray(a), np.asarray(b)
+        return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True)
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False
+
+
+def refresh(build, values, terminals):
+    """Give ``build`` the device's new ``values`` through its Parameters, without a rebuild.
+
+    Possible when every value the build read directly (its constants) is unchanged, every
+    Parameter keeps its shape and pattern of infinities, and the terminals are the same.
+    Returns None when done, else why not (and changes nothing): the model then rebuilds.
+    """
+    owner = build.device.owner
+    networks, buses = terminals
+    if not hasattr(build.values, "items") or not hasattr(values, "items"):
+        return f"{owner} keeps its own values"
+    if list(networks) != list(build.terminal_networks) or not _same(
+        np.asarray(buses), np.asarray(build.terminal_buses)
+    ):
+        return f"{owner}: its buses or networks changed"
+    old, new = dict(build.values.items()), dict(values.items())
+    if build.constant_keys is None:
+        return f"{owner} was built without Parameters"
+    changed = sorted(k for k in build.constant_keys if k in old and not _same(old[k], new.get(k)))
+    if changed:
+        return f"{owner}: '{changed[0]}' is a constant of the problem"
+    raw = raw_values(values)
+    made = {name: np.asarray(b.make(raw), dtype=float) for name, b in build.parameters.items()}
+    for name, b in build.parameters.items():
+        if _signature(made[name]) != b.signature:
+            return f"{owner}: '{name}' changed its shape or its pattern of infinities"
+    for name, b in build.parameters.items():
+        b.parameter.value = np.where(np.isfinite(made[name]), made[name], 0.0)
+    values.recording(False)
+    build.values = values
+    return None
 
 
 class Device(Declared):
@@ -229,6 +335,8 @@ class Device(Declared):
     def build(self, ctx, values=None):
         """Create everything this device adds to a model: a :class:`DeviceBuild`."""
         values = self.check(ctx) if values is None else values
+        if hasattr(values, "recording"):  # what the build reads directly are its constants
+            values.recording(True)
         networks, buses = self.terminals(ctx.network, values)
         b = DeviceBuild(self, ctx, values, terminal_buses=np.asarray(buses),
                         terminal_networks=list(networks),

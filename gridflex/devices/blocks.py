@@ -119,9 +119,14 @@ def previous_columns(time, x, initial=None):
         return None, None, cols
     pieces = [columns(x, prev)] if t.size else []
     if first.size:
-        pieces.append(
-            np.reshape(np.asarray(initial, dtype=float), (-1, 1)) * np.ones((1, first.size))
-        )
+        if isinstance(initial, cp.Expression):  # a Parameter (re-solvable initial state)
+            pieces.append(
+                cp.reshape(initial, (initial.size, 1), order="F") @ np.ones((1, first.size))
+            )
+        else:
+            pieces.append(
+                np.reshape(np.asarray(initial, dtype=float), (-1, 1)) * np.ones((1, first.size))
+            )
     before = pieces[0] if len(pieces) == 1 else cp.hstack(pieces)
     order = np.argsort(cols, kind="stable")
     if not np.array_equal(order, np.arange(cols.size)):

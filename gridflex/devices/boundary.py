@@ -102,10 +102,9 @@ class Boundary(Device):
         return None if q is None else cp.vstack([-q, q])
 
     def cost_terms(self, b):
-        price = b.values.price_per_mwh
-        if not price.any():
+        if not b.values.price_per_mwh.any():
             return {}
-        paid = b.ctx.weighted_sum(cp.multiply(price, b["p_mw"]))
+        paid = b.cost("price_per_mwh", b["p_mw"])
         if self.settlement == "transfer":  # booked to both operators: no net cost
             return {"purchase": paid, "sale": -paid}
         return {"purchase": paid}

@@ -108,12 +108,23 @@ class EVParkingLot(Device):
     sign = CONSUMER
     result_table = "res_ev_parking_lot"
 
-    ev_count = Number("EVs", Shape.PROFILE, low=0, doc="N: EVs parked")
-    capacity_mwh = Number("MWh", Shape.PROFILE, low=0, doc="Cap: battery capacity of those EVs")
-    arrival_energy_mwh = Number("MWh", Shape.PROFILE, low=0, doc="E^arv: energy arriving")
-    departure_energy_mwh = Number("MWh", Shape.PROFILE, low=0, doc="E^dep: energy departing")
+    ev_count = Number("EVs", Shape.PROFILE, low=0, resolvable=True, doc="N: EVs parked")
+    capacity_mwh = Number(
+        "MWh", Shape.PROFILE, low=0, resolvable=True, doc="Cap: battery capacity of those EVs"
+    )
+    arrival_energy_mwh = Number(
+        "MWh", Shape.PROFILE, low=0, resolvable=True, doc="E^arv: energy arriving"
+    )
+    departure_energy_mwh = Number(
+        "MWh", Shape.PROFILE, low=0, resolvable=True, doc="E^dep: energy departing"
+    )
     contract_energy_mwh = Number(
-        "MWh", Shape.PROFILE, low=0, optional=True, doc="E^Sc (None: arrived minus departed)"
+        "MWh",
+        Shape.PROFILE,
+        low=0,
+        optional=True,
+        resolvable=True,
+        doc="E^Sc (None: arrived minus departed)",
     )
     charge_rate_mw = Number("MW", low=0, doc="gamma^ch: power per EV")
     discharge_rate_mw = Number("MW", low=0, doc="gamma^dis: power per EV")
@@ -124,7 +135,9 @@ class EVParkingLot(Device):
     soc_max = Number("1", low=0, high=1, doc="highest aggregate SOC")
     discharge_cost_per_mwh = Number("$/MWh", low=0, doc="offered cost of V2G energy")
     offers = Offers()
-    e_initial_mwh = Number("MWh", low=0, doc="energy of the EVs parked before the first period")
+    e_initial_mwh = Number(
+        "MWh", low=0, resolvable=True, doc="energy of the EVs parked before the first period"
+    )
     exclusive_modes = Flag(doc="binaries for eq. 3 (False: LP relaxation)")
     reserve_energy = Choice(
         ("headroom", "paper"), doc="held products: headroom or eq. 4 as printed"
@@ -167,16 +180,19 @@ class EVParkingLot(Device):
         spent = out if v.reserve_energy == "paper" else p_dis  # (4) as printed: held = spent
         charged = cp.multiply(as_column(v.eta_charge), p_ch)
         discharged = cp.multiply(as_column(1 / v.eta_discharge), spent)
-        exogenous = v.arrival_energy_mwh - v.departure_energy_mwh
+        # the fleet's profiles enter as Parameters (re-solvable: another EV scale, a new draw)
+        exogenous = b.parameter(
+            "exogenous_mwh", lambda w: w.arrival_energy_mwh - w.departure_energy_mwh
+        )
         inflow = exogenous + dt * (charged - discharged)
-        low = cp.multiply(as_column(v.soc_min), v.capacity_mwh)
-        room = cp.multiply(as_column(v.soc_max), v.capacity_mwh)
-        cons = storage_dynamics(b.ctx.time, e, inflow, initial=v.e_initial_mwh)  # (4)
-        cons += [
-            e >= low,  # (8)
-            e <= room,  # (8)
-            out <= cp.multiply(as_column(v.contract_share), v.contract_energy_mwh),  # (5)
-        ]
+        low = b.parameter("e_min_mwh", lambda w: as_column(w.soc_min) * w.capacity_mwh)
+        room = b.parameter("e_max_mwh", lambda w: as_column(w.soc_max) * w.capacity_mwh)
+        v2g_energy = b.parameter(
+            "v2g_energy_mwh", lambda w: as_column(w.contract_share) * w.contract_energy_mwh
+        )
+        initial = b.param("e_initial_mwh") if b.ctx.time.open_first.size else None
+        cons = storage_dynamics(b.ctx.time, e, inflow, initial=initial)  # (4)
+        cons += [e >= low, e <= room, out <= v2g_energy]  # (8), (8), (5)
         cons += self._reserve_energy(b, e, low, room)
         return cons + self._mode_limits(b, out, into)
 
@@ -194,8 +210,8 @@ class EVParkingLot(Device):
     def _mode_limits(self, b, out, into):
         """Eqs. 1-3: power per EV times the EVs parked, one mode per period."""
         v = b.values
-        dis_max = as_column(v.discharge_rate_mw) * v.ev_count
-        ch_max = as_column(v.charge_rate_mw) * v.ev_count
+        dis_max = b.parameter("v2g_max_mw", lambda w: as_column(w.discharge_rate_mw) * w.ev_count)
+        ch_max = b.parameter("g2v_max_mw", lambda w: as_column(w.charge_rate_mw) * w.ev_count)
         if not v.exclusive_modes:
             return [out <= dis_max, into <= ch_max]
         shape = (self.n, b.ctx.T)

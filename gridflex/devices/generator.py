@@ -6,7 +6,7 @@ import cvxpy as cp
 import numpy as np
 
 from gridflex.conventions import PRODUCER
-from gridflex.devices.base import Device, Role, declared
+from gridflex.devices.base import Device, Role, declared, raw_values
 from gridflex.devices.blocks import (
     Segments,
     columns,
@@ -107,9 +107,14 @@ class Generator(Device):
     sign = PRODUCER
     result_table = "res_gen"
 
-    p_max_mw = Number("MW", Shape.PROFILE, allow_inf=math.inf, doc="highest output")
-    p_min_mw = Number("MW", Shape.PROFILE, allow_inf=-math.inf, doc="lowest output (< 0: absorbs)")
-    cost_per_mwh = Number("$/MWh", doc="linear cost c1")
+    p_max_mw = Number(
+        "MW", Shape.PROFILE, allow_inf=math.inf, resolvable=True, doc="highest output"
+    )
+    p_min_mw = Number(
+        "MW", Shape.PROFILE, allow_inf=-math.inf, resolvable=True,
+        doc="lowest output (< 0: absorbs)",
+    )  # fmt: skip
+    cost_per_mwh = Number("$/MWh", Shape.PROFILE, resolvable=True, doc="linear cost c1")
     cost_per_mw2h = Number("$/MW²h", low=0, doc="quadratic cost c2")
     cost_per_h = Number("$/h", doc="fixed cost per hour while on")
     pwl_cost = Segments()
@@ -171,7 +176,7 @@ class Generator(Device):
             on = self._on(b)
             cons += [p <= cp.multiply(v.p_max_mw, on), p >= cp.multiply(v.p_min_mw, on)]
         else:
-            cons += _finite_bounds(p, v.p_min_mw, v.p_max_mw, self.owner)
+            cons += _finite_bounds(b, p, "p_min_mw", "p_max_mw")
         dt = b.ctx.dt_h
         cons += ramp_limits(
             b.ctx.time, p, v.ramp_up_mw_per_h * dt, v.ramp_down_mw_per_h * dt, v.p_initial_mw
@@ -258,7 +263,7 @@ class Generator(Device):
         v = b.values
         q = b.variable("q_mvar", (self.n, b.ctx.T))
         if v.investment is None:
-            return _finite_bounds(q, v.q_min_mvar, v.q_max_mvar, self.owner)
+            return _finite_bounds(b, q, "q_min_mvar", "q_max_mvar")
         if not (np.isfinite(v.q_min_mvar).all() and np.isfinite(v.q_max_mvar).all()):
             raise InputError(
                 f"{self.owner}: candidate units in a network with reactive power need finite "
@@ -278,7 +283,7 @@ class Generator(Device):
         if "pwl_rate" in b.expressions:
             terms["energy"] = hours(b["pwl_rate"])
         else:
-            terms["energy"] = hours(v.cost_per_mwh @ p)
+            terms["energy"] = b.cost("cost_per_mwh", p)
             if v.cost_per_mw2h.any():
                 terms["energy"] += hours(v.cost_per_mw2h @ cp.square(p))
         if "startup" in b.variables:
@@ -330,7 +335,7 @@ class ExternalGrid(Generator):
 
     result_table = "res_ext_grid"
 
-    price_per_mwh = Number("$/MWh", Shape.PROFILE, doc="energy price")
+    price_per_mwh = Number("$/MWh", Shape.PROFILE, resolvable=True, doc="energy price")
 
     def __init__(
         self, bus, price_per_mwh=0.0, p_min_mw=-math.inf, p_max_mw=math.inf, *, cost_per_mw2h=0.0,
@@ -350,7 +355,7 @@ class ExternalGrid(Generator):
     def cost_terms(self, b):
         terms = super().cost_terms(b)
         if "pwl_rate" not in b.expressions:
-            terms["energy"] += b.ctx.weighted_sum(cp.multiply(b.values.price_per_mwh, b["p_mw"]))
+            terms["energy"] += b.cost("price_per_mwh", b["p_mw"])
         return terms
 
 
@@ -361,18 +366,21 @@ def _times(limit, on, rows):
     return cp.multiply(limit[rows], on[rows])
 
 
-def _finite_bounds(p, low, high, owner):
-    """``low <= p <= high`` on the units whose bound is finite in every period."""
+def _finite_bounds(b, p, low_key, high_key):
+    """``low <= p <= high`` on the units whose bound is finite in every period, the bounds
+    cvxpy Parameters (values ``low_key``, ``high_key`` of the build ``b``: re-solvable)."""
     cons = []
-    for bound, sense in ((low, -1), (high, 1)):
+    for key, sense in ((low_key, -1), (high_key, 1)):
+        bound = np.asarray(getattr(raw_values(b.values), key))
         finite = np.isfinite(bound)
         rows = np.flatnonzero(finite.all(axis=1))
         mixed = finite.any(axis=1) & ~finite.all(axis=1)
         if mixed.any():
             raise InputError(
-                f"{owner}: unit {int(np.argmax(mixed))} has a limit that is finite in "
+                f"{b.device.owner}: unit {int(np.argmax(mixed))} has a limit that is finite in "
                 "some periods and infinite in others"
             )
         if rows.size:
-            cons.append(sense * p[rows, :] <= sense * bound[rows, :])
+            limit = b.param(key)  # the whole (n, T): its pattern of infinities is checked
+            cons.append(sense * p[rows, :] <= sense * limit[rows, :])
     return cons

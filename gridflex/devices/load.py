@@ -37,7 +37,7 @@ class Load(Device):
     sign = CONSUMER
     result_table = "res_load"
 
-    p_mw = Number("MW", Shape.PROFILE, doc="demand D")
+    p_mw = Number("MW", Shape.PROFILE, resolvable=True, doc="demand D")
     q_mvar = Number("Mvar", Shape.PROFILE, doc="reactive demand")
     shed_cost_per_mwh = Number(
         "$/MWh", low=0, optional=True, doc="value of lost load (None: no shedding)"
@@ -57,14 +57,17 @@ class Load(Device):
         if b.values.shed_cost_per_mwh is None:
             return []
         shed = b.variable("shed_mw", (self.n, b.ctx.T), nonneg=True)
-        return [shed <= np.maximum(b.values.p_mw, 0.0)]
+        return [shed <= b.parameter("p_mw_positive", lambda v: np.maximum(v.p_mw, 0.0))]
 
     def injection_mw(self, b):
+        demand = b.param("p_mw")  # re-solvable: a new profile needs no rebuild
         shed = b.get("shed_mw")
-        return -b.values.p_mw if shed is None else shed - b.values.p_mw
+        return -demand if shed is None else shed - demand
 
     def injection_mvar(self, b):
         """Reactive withdrawal; shed load keeps its power factor (q shed = q/p * p shed)."""
+        if not b.ctx.reactive:
+            return None
         shed = b.get("shed_mw")
         if shed is None:
             return -b.values.q_mvar

@@ -68,8 +68,11 @@ class Renewable(Device):
     sign = PRODUCER
     result_table = "res_sgen"
 
-    profile = Number("MW", Shape.PROFILE, low=0, doc="available power (per unit with capacity_mw)")
-    capacity_mw = Number("MW", low=0, optional=True, doc="installed capacity")
+    profile = Number(
+        "MW", Shape.PROFILE, low=0, resolvable=True,
+        doc="available power (per unit with capacity_mw)",
+    )  # fmt: skip
+    capacity_mw = Number("MW", low=0, optional=True, resolvable=True, doc="installed capacity")
     curtailment_cost_per_mwh = Number("$/MWh", doc="penalty on curtailed energy")
     curtailable = Flag(doc="allow curtailment")
     spillage_provides = Products(doc="products the spilled power counts toward")
@@ -93,13 +96,14 @@ class Renewable(Device):
         if not b.values.curtailable:
             return self._output_ramp(b)
         p = b.variable("p_mw", (self.n, b.ctx.T), nonneg=True)
-        return [p <= b.values.available, *self._output_ramp(b)]
+        return [p <= _available(b), *self._output_ramp(b)]
 
     def _output_ramp(self, b):
         """Eq. 19: the output's change split into up and down parts (see the class doc)."""
-        available, reading, time = b.values.available, b.values.output_ramp, b.ctx.time
+        reading, time = b.values.output_ramp, b.ctx.time
         if not reading or time.T < 2:
             return []
+        available = b.values.available  # a constant of the ramp rows (edits rebuild)
         if reading == "forecast":
             change = available - time.previous(available)
             b.expressions["ramp"] = (np.maximum(change, 0.0), np.maximum(-change, 0.0))
@@ -126,13 +130,13 @@ class Renewable(Device):
         parts = []
         p, ramp = b.get("p_mw"), b.get("ramp")
         if p is not None and product in b.values.spillage_provides:
-            parts.append(cp.sum(b.values.available - p, axis=0))
+            parts.append(cp.sum(_available(b) - p, axis=0))
         if ramp is not None and product in (RAMP_UP, RAMP_DOWN):
             parts.append(cp.sum(ramp[0 if product == RAMP_UP else 1], axis=0))
         return sum(parts[1:], parts[0]) if parts else None
 
     def injection_mw(self, b):
-        return b.get("p_mw", b.values.available)
+        return b.get("p_mw", None) if "p_mw" in b.variables else _available(b)
 
     def injection_mvar(self, b):
         """The given ``q_mvar`` where the formulation models reactive power (pandapower's
@@ -143,7 +147,7 @@ class Renewable(Device):
         cost, p = b.values.curtailment_cost_per_mwh, b.get("p_mw")
         if p is None or not cost.any():
             return {}
-        return {"curtailment": b.ctx.weighted_sum(cost @ (b.values.available - p))}
+        return {"curtailment": b.ctx.weighted_sum(cost @ (_available(b) - p))}
 
     def results(self, b):
         available = b.values.available
@@ -155,3 +159,10 @@ class Renewable(Device):
             up, down = (np.asarray(getattr(r, "value", r), dtype=float) for r in b["ramp"])
             out["output_ramp_up_mw"], out["output_ramp_down_mw"] = up, down
         return out
+
+
+def _available(b):
+    """The available power as a cvxpy Parameter of the build (re-solvable profile, capacity)."""
+    if "available" not in b.expressions:
+        b.expressions["available"] = b.param("available")
+    return b.expressions["available"]

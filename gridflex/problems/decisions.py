@@ -7,7 +7,9 @@ investments). A :class:`Decision` names one such variable ``"<owner>.<key>"`` (`
 owner, so a plan from one model fixes another.
 
 Fixing replaces the variable, in a copy of the problem, by a continuous twin held by one
-equality constraint ``twin == value`` (:func:`fixed_problem`). So a plan with every integer
+equality constraint ``twin == value``, the value a cvxpy Parameter (:func:`fixed_problem`): fixing
+the same decisions at other values (another plan, a Benders proposal) changes the Parameter and
+the next solve skips compilation. So a plan with every integer
 fixed is an LP with duals, the constraint's dual is the marginal value of the decision (what a
 Benders cut needs), and the built problem itself is never touched: unfixing returns it.
 """
@@ -131,15 +133,17 @@ def fixed_problem(problem, fixes, relaxed=()):
     Returns
     -------
     (cvxpy.Problem, dict, dict)
-        The problem; ``{decision name: (twin variable, fixing constraint)}`` (after a solve,
-        the constraint's dual is the marginal value of the decision); ``{Decision: twin}`` of the
-        relaxed decisions.
+        The problem; ``{decision name: (twin variable, fixing constraint, Parameter holding the
+        value)}`` (after a solve, the constraint's dual is the marginal value of the decision;
+        new values go into the Parameter, so another plan needs no recompilation);
+        ``{Decision: twin}`` of the relaxed decisions.
     """
     twins, fixing, relaxing, extra = {}, {}, {}, []
     for decision, values in fixes.items():
         twin = _continuous_twin(decision, "fixed")
         twins[decision.variable.id] = twin
-        fixing[decision.name] = (twin, twin == values)
+        held = cp.Parameter(decision.variable.shape, name=f"{decision.name}_value", value=values)
+        fixing[decision.name] = (twin, twin == held, held)
         extra.append(fixing[decision.name][1])
     for decision in relaxed:
         twin = _continuous_twin(decision, "relaxed")
