@@ -33,6 +33,9 @@ from gridflex.solvers import (
 from gridflex.tables import branch_tables, cost_table, merge_tables, stack_frames
 from gridflex.timeaxis import TimeAxis
 
+MAX_ASSEMBLIES = 16
+"""Fixed/relaxed copies of a build kept for re-solves (one per set of fixed decision names)."""
+
 
 class Model:
     """A multi-period dispatch model on one or more pandapower nets.
@@ -357,6 +360,9 @@ class Model:
         fixes = {decisions[n]: v for n, v in self._fixes.items()}
         key = (tuple(sorted(self._fixes)), tuple(sorted(d.name for d in relaxed)))
         if key not in self._assemblies:  # the same decisions again: only new values
+            if len(self._assemblies) >= MAX_ASSEMBLIES:  # many different sets: keep memory flat
+                self._assemblies.clear()
+                self._live, self._solved = {}, {}
             self._assemblies[key] = fixed_problem(self._built_problem, fixes, relaxed)
         self.problem, self._fixing, self._relaxed_now = self._assemblies[key]
         for name, values in self._fixes.items():
@@ -527,7 +533,7 @@ class Model:
         """
         if self._stale():
             self.build()
-        compiled = self._note_compiled()
+        compiled = self._note_compiled(solver)
         sources, limit = self._lazy_sources()
         if sources and (self._fixes or self._relaxed_now):
             raise InputError(
@@ -570,11 +576,14 @@ class Model:
         result.built_branches = self._built_branches()
         return result
 
-    def _note_compiled(self):
-        """True the first time this build's problem (or a fixed copy of it) is solved."""
-        first = id(self.problem) not in self._solved
-        self._solved[id(self.problem)] = self.problem  # kept alive: ids stay unique
-        return first
+    def _note_compiled(self, solver):
+        """True the first time this build's problem (or a fixed copy of it) is solved with this
+        solver choice (cvxpy compiles per solver), and always with lazy limits (their maps are
+        compiled for every solve)."""
+        key = (id(self.problem), str(solver).upper() if solver else None)
+        first = key not in self._solved
+        self._solved[key] = self.problem  # kept alive: ids stay unique
+        return first or bool(self._lazy_sources()[0])
 
     def _live_solve(self, solver, options):
         """An LP with Parameters on HiGHS, kept alive between solves so that a re-solve with new
@@ -585,9 +594,9 @@ class Model:
             return None
         live = self._live.get(id(self.problem))
         if live is None or live.problem is not self.problem:
-            live = self._live[id(self.problem)] = LiveLP(self.problem, options)
+            live = self._live[id(self.problem)] = LiveLP(self.problem)
         try:
-            return live.solve()
+            return live.solve(options)
         except SolveError as exc:
             if exc.status in PROVEN:
                 raise

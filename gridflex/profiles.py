@@ -168,13 +168,22 @@ def _even_step_h(index):
 def unit_or_profile(value, n, periods, *, owner, param, allow_inf=False):
     """Like :func:`profile_values`, but a 1-D array of ``n`` values is read as one per unit.
 
-    Where ``n == T`` the per-unit reading wins; give a time profile as ``(n, T)`` then.
+    Where ``n == T`` the per-unit reading wins; give a time profile as ``(n, T)`` then. A
+    pandas Series of ``n`` values is per unit unless it is indexed by timestamps or by the
+    model's (block, period) labels.
     """
+    if isinstance(value, pd.Series) and len(value) == n and not _time_indexed(value):
+        value = value.to_numpy(dtype=float)  # one value per unit (e.g. indexed by unit)
     if not isinstance(value, pd.Series | pd.DataFrame):
         arr = np.asarray(value, dtype=float)
         if arr.ndim == 1 and arr.shape[0] == n:
             value = arr.reshape(-1, 1)
     return profile_values(value, n, periods, owner=owner, param=param, allow_inf=allow_inf)
+
+
+def _time_indexed(series):
+    """True for a Series indexed by time: timestamps or (block, period) labels."""
+    return isinstance(series.index, pd.DatetimeIndex | pd.MultiIndex)
 
 
 def as_column(values):

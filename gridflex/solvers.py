@@ -458,10 +458,9 @@ class LiveLP:
     HiGHS interface (values, duals).
     """
 
-    def __init__(self, problem, options):
-        self.problem, self.options = problem, dict(options)
-        self.verbose = bool(self.options.pop("verbose", False))
-        self.lean = self.highs = None
+    def __init__(self, problem):
+        self.problem = problem
+        self.lean = self.highs = self.options = None
         self.solves = 0
 
     @staticmethod
@@ -476,26 +475,29 @@ class LiveLP:
             and "HIGHS" in cp.installed_solvers()
         )
 
-    def solve(self):
-        """Solve (warm when possible); returns ``{"path", "warm", "simplex_iterations"}`` or
-        None when the problem data do not fit a plain LP (the caller solves through cvxpy)."""
+    def solve(self, options):
+        """Solve with ``options`` (warm when possible: same rows, same options); returns
+        ``{"path", "warm", "simplex_iterations"}`` or None when the problem data do not fit a
+        plain LP (the caller solves through cvxpy). A failed solve leaves no live model, and
+        cvxpy's problem gets the status (an infeasible re-solve is not left 'optimal')."""
         data, chain, inverse = self.problem.get_problem_data(cp.HIGHS)
         lean = _LeanLP.from_cvxpy(data)
         if lean is None:
             return None
-        warm = self.highs is not None and self.lean.same_rows(lean)
-        if warm:
-            self._update(lean)
-        else:
-            self.highs = lean.highs(self.verbose, dict(self.options))
-        self.lean = lean
-        self.highs.run()
-        self.solves += 1
-        status = self.highs.getModelStatus().name
-        if status != "kOptimal":
-            self.highs = None  # no basis worth keeping
-            _raise_status(chain.solver.STATUS_MAP.get(status, status), "HIGHS")
-        _unpack_highs(self.problem, self.highs, lean, chain, inverse)
+        warm = self.highs is not None and self.options == options and self.lean.same_rows(lean)
+        try:
+            if warm:
+                self._update(lean)
+            else:
+                given = dict(options)
+                self.highs = lean.highs(bool(given.pop("verbose", False)), given)
+            self.lean, self.options = lean, dict(options)
+            self.highs.run()
+            self.solves += 1
+            _unpack_highs(self.problem, self.highs, lean, chain, inverse)  # raises unless optimal
+        except Exception:
+            self.highs = None  # nothing worth keeping
+            raise
         return {
             "path": "highs-live",
             "warm": warm,
@@ -512,14 +514,26 @@ class LiveLP:
 
 
 def _unpack_highs(problem, highs, lean, chain, inverse):
-    """Hand HiGHS's solution of a lean LP to cvxpy as its HiGHS interface would."""
-    solution = highs.getSolution()
+    """Hand HiGHS's solution of a lean LP to cvxpy as its HiGHS interface would (its status
+    too: cvxpy's problem is never left with an earlier solve's), then raise unless optimal."""
+    status = highs.getModelStatus().name
+    if status == "kOptimal":
+        solution = highs.getSolution()
+        values = _Solution(np.asarray(solution.col_value), lean.full_row_duals(solution))
+    else:  # cvxpy reads no solution for these statuses, only the status
+        values = _Solution(np.zeros(len(lean.cost)), np.zeros(lean.n_rows))
     raw = {
-        "solution": _Solution(np.asarray(solution.col_value), lean.full_row_duals(solution)),
+        "solution": values,
         "info": highs.getInfo(),
-        "model_status": highs.getModelStatus().name,
+        "model_status": status,
         "run_time": highs.getRunTime(),
     }
+    if status == "kInfeasible":  # cvxpy reads a certificate: the kept rows' ray, 0 elsewhere
+        ray = np.zeros(lean.n_rows)
+        found = highs.getDualRay()
+        if found[1]:
+            ray[lean.kept] = np.asarray(found[2])[: lean.n_kept]
+        raw["dual_ray"] = (found[0], found[1], ray)
     try:
         problem.unpack_results(raw, chain, inverse)
     except cp.error.SolverError as exc:
@@ -634,7 +648,8 @@ class _LeanLP:
         h = highspy.Highs()
         h.setOptionValue("log_to_console", verbose)
         h.setOptionValue("output_flag", verbose)
-        options = {**options, **options.pop("highs_options", {})}
+        extra = options.pop("highs_options", {})
+        options = {**options, **extra}
         for name, value in options.items():
             if h.setOptionValue(name, value) == highspy.HighsStatus.kError:
                 raise ValueError(f"HiGHS rejected option {name}={value!r}")

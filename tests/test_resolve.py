@@ -202,3 +202,99 @@ def test_without_parameters_every_edit_rebuilds_to_the_same_answer():
     fresh_devices[2].p_mw = LOAD * 1.15
     assert again.solve_info["compiled"]
     assert again.objective == pytest.approx(build(fresh_devices).solve().objective, rel=1e-9)
+
+
+# --- edits that must not be applied as Parameter values (found by review) -------------------
+def test_a_limit_that_turns_finite_rebuilds_and_binds():
+    def devices(grid_max):
+        return [
+            gf.Generator(0, 200.0, cost_per_mwh=50.0, name="gen"),
+            gf.ExternalGrid(0, 10.0, p_max_mw=grid_max, name="grid"),
+            gf.Load([1, 2], LOAD, shed_cost_per_mwh=500.0, name="load"),
+        ]
+
+    model = build(devices(np.inf))
+    model.solve()
+    model.device("grid").p_max_mw = 50.0
+    again = model.solve()
+    assert again.solve_info["compiled"] and "p_max_mw" in again.solve_info["rebuilt_because"]
+    assert again.res_ext_grid["p_mw"].to_numpy().max() <= 50.0 + 1e-9
+    assert again.objective == pytest.approx(build(devices(50.0)).solve().objective, rel=1e-9)
+
+
+def test_an_edit_of_a_parameter_not_declared_resolvable_rebuilds():
+    td = gf.networks.ieee24_ieee33()
+
+    def model(settlement):
+        networks = [gf.Network(td.transmission, "T", formulation=gf.CopperPlate()),
+                    gf.Network(td.distribution, "D", formulation=gf.CopperPlate())]  # fmt: skip
+        m = gf.Model(networks, periods=2)
+        m.add(gf.Boundary("T", 1, "D", 0, price_per_mwh=50.0, settlement=settlement, name="pcc"))
+        return m
+
+    m = model("transfer")
+    m.solve()
+    m.device("pcc").settlement = "cost"  # read from the device, not through the build
+    again = m.solve()
+    assert again.solve_info["rebuilt_because"] == "Boundary 'pcc': 'settlement' is not re-solvable"
+    assert again.objective == pytest.approx(model("cost").solve().objective, rel=1e-9)
+
+
+def test_a_series_of_per_unit_costs_stays_per_unit():
+    import pandas as pd
+
+    per_unit = [20.0, 35.0, 50.0, 60.0]  # four units and four periods: per unit wins
+
+    def solve(cost):
+        gens = gf.Generator([0, 1, 2, 0], [40.0] * 4, cost_per_mwh=cost, name="gen")
+        return build([gens, gf.Load([1, 2], LOAD, name="load")]).solve().objective
+
+    assert solve(pd.Series(per_unit)) == pytest.approx(solve(per_unit), rel=1e-12)
+
+
+def test_solver_options_reach_the_live_highs_model_and_a_failed_solve_leaves_no_stale_state():
+    model = build(dispatch_devices())
+    first = model.solve(highs_options={"primal_feasibility_tolerance": 1e-9})
+    again = model.solve()  # other options: a cold start with them, no error
+    assert not again.solve_info["warm"] and again.objective == pytest.approx(first.objective)
+    load = model.device("load")
+    load.shed_cost_per_mwh = None  # a rebuild: no shedding now
+    model.solve()
+    load.p_mw = LOAD * 10  # far beyond generation: infeasible
+    with pytest.raises(gf.SolveError, match="infeasible"):
+        model.solve()
+    assert model.problem.status == "infeasible"  # not the previous solve's 'optimal'
+    load.p_mw = LOAD
+    assert model.solve().objective == pytest.approx(build(
+        [*dispatch_devices()[:2], gf.Load([1, 2], LOAD, name="load"), *dispatch_devices()[3:]]
+    ).solve().objective, rel=1e-9)  # fmt: skip
+
+
+def test_no_elementwise_parameter_times_variable_in_any_device():
+    # cvxpy compiles cp.multiply(Parameter, Variable) in time and memory quadratic in its size
+    # (14 GB for 5 EV lots over 8760 periods); devices use parameter_times instead
+    import cvxpy as cp
+
+    devices = dispatch_devices()
+    devices[-1].exclusive_modes = True  # the EV binaries multiply their power limits
+    model = build(devices)
+    model.build()
+
+    def offending(expr):
+        if isinstance(expr, cp.multiply):
+            kinds = [(bool(a.parameters()), bool(a.variables())) for a in expr.args]
+            if any(p for p, _ in kinds) and any(v for _, v in kinds):
+                return True
+        return any(offending(arg) for arg in expr.args)
+
+    problem = model.problem
+    assert problem.parameters()
+    assert not any(offending(c) for c in [problem.objective, *problem.constraints])
+
+
+def test_a_loads_reactive_power_reaches_ac_validation_in_a_dc_model():
+    model = build([gf.ExternalGrid(0, 10.0, name="grid"),
+                   gf.Load(2, 30.0, q_mvar=20.0, name="load")])  # fmt: skip
+    result = model.solve()
+    record = next(r for r in result.injections if r.device == "load")
+    np.testing.assert_allclose(record.q_mvar, -20.0)

@@ -4,7 +4,7 @@ import cvxpy as cp
 import numpy as np
 
 from gridflex.conventions import CONSUMER
-from gridflex.devices.base import Device, Role, declared
+from gridflex.devices.base import Device, Role, declared, parameter_times
 from gridflex.devices.blocks import storage_dynamics
 from gridflex.errors import InputError
 from gridflex.parameters import Choice, Flag, Number, Shape
@@ -218,8 +218,8 @@ class EVParkingLot(Device):
         u_ch = b.variable("g2v", shape, Role.COMMITMENT, boolean=True)
         u_dis = b.variable("v2g", shape, Role.COMMITMENT, boolean=True)
         return [
-            out <= cp.multiply(dis_max, u_dis),
-            into <= cp.multiply(ch_max, u_ch),
+            out <= parameter_times(dis_max, u_dis),
+            into <= parameter_times(ch_max, u_ch),
             u_ch + u_dis <= 1,
         ]
 

@@ -72,7 +72,7 @@ class Generator(Device):
         pandapower bus index per unit.
     p_max_mw, p_min_mw : float, array (n,) or profile (n, T)
         Output limits. ``p_min_mw`` may be negative (e.g. an external grid exporting).
-    cost_per_mwh : float or array (n,)
+    cost_per_mwh : float, array (n,) or profile (n, T)
         Linear cost ``c^1`` (pandapower ``cp1_eur_per_mw``).
     cost_per_mw2h : float or array (n,)
         Quadratic cost ``c^2`` per MW squared and hour (``cp2_eur_per_mw2``); >= 0.
@@ -371,6 +371,7 @@ def _finite_bounds(b, p, low_key, high_key):
     cvxpy Parameters (values ``low_key``, ``high_key`` of the build ``b``: re-solvable)."""
     cons = []
     for key, sense in ((low_key, -1), (high_key, 1)):
+        limit = b.param(key)  # always, so that a limit turning finite (or not) rebuilds
         bound = np.asarray(getattr(raw_values(b.values), key))
         finite = np.isfinite(bound)
         rows = np.flatnonzero(finite.all(axis=1))
@@ -381,6 +382,5 @@ def _finite_bounds(b, p, low_key, high_key):
                 "some periods and infinite in others"
             )
         if rows.size:
-            limit = b.param(key)  # the whole (n, T): its pattern of infinities is checked
             cons.append(sense * p[rows, :] <= sense * limit[rows, :])
     return cons

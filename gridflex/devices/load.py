@@ -4,7 +4,7 @@ import cvxpy as cp
 import numpy as np
 
 from gridflex.conventions import CONSUMER
-from gridflex.devices.base import Device, declared
+from gridflex.devices.base import Device, declared, parameter_times
 from gridflex.parameters import Number, Shape
 from gridflex.products import Products
 
@@ -65,13 +65,19 @@ class Load(Device):
         return -demand if shed is None else shed - demand
 
     def injection_mvar(self, b):
-        """Reactive withdrawal; shed load keeps its power factor (q shed = q/p * p shed)."""
-        if not b.ctx.reactive:
-            return None
+        """Reactive withdrawal; shed load keeps its power factor (q shed = q/p * p shed). Where
+        the network has no reactive power it is still computed (AC validation writes it), from
+        Parameters, so that it does not make ``p_mw`` a constant."""
+        if b.ctx.reactive:
+            q, q_per_p = b.values.q_mvar, b.values.q_per_p
+        else:
+            q, q_per_p = b.param("q_mvar"), b.param("q_per_p")
         shed = b.get("shed_mw")
         if shed is None:
-            return -b.values.q_mvar
-        return cp.multiply(b.values.q_per_p, shed) - b.values.q_mvar
+            return -q
+        if b.ctx.reactive:
+            return cp.multiply(q_per_p, shed) - q
+        return parameter_times(q_per_p, shed) - q
 
     def provision_mw(self, b, product):
         """Shed load, summed over units, toward the products in ``shedding_provides``."""
