@@ -10,49 +10,90 @@ Quick start::
     result.res_gen["p_mw"], result.res_bus["price_per_mwh"], result.costs
 """
 
-from gridflex import carriers, conventions, products
-from gridflex.carriers import Carrier, Node
-from gridflex.devices import (
-    CHP,
-    AbsorptionChiller,
-    AggregatedFlex,
-    Boundary,
-    CarrierDemand,
-    CarrierLink,
-    CarrierSource,
-    CarrierStore,
-    Converter,
-    DataCenter,
-    Device,
-    ElectricBoiler,
-    ElectricChiller,
-    EVParkingLot,
-    ExternalGrid,
-    FastChargingStation,
-    GasBoiler,
-    Generator,
-    HeatPump,
-    Load,
-    Renewable,
-    SpatialFlexSet,
-    Storage,
-)
-from gridflex.errors import GridflexError, InputError, SolveError, SolverNotInstalledError
-from gridflex.formulations import DC, DCPTDF, CopperPlate, Formulation, LinDistFlow, SOCDistFlow
-from gridflex.grid import Grid
-from gridflex.model import Model
-from gridflex.network import Network
-from gridflex.problems.planning import Investment
-from gridflex.requirements import Requirement, flexible_ramp_requirements
-from gridflex.results import Results
-from gridflex.scenario import load_scenario
-from gridflex.timeaxis import Block, Horizon, Stage, TimeAxis, scenario_blocks
-from gridflex.validation import ACReport, validate_ac
+import importlib
 
-try:  # the networks package is installed from the repository's top-level networks/ folder
-    from gridflex import networks
-except ImportError:  # pragma: no cover - only in a broken install
-    networks = None
+# Every public name -> the module that defines it, imported on first use (PEP 562): ``import
+# gridflex`` and ``gridflex --help`` stay fast (cvxpy, pandapower and pandas load only when a
+# model, a network or a result is first used), and ``from gridflex import Model`` works as usual.
+_LAZY = {
+    "AbsorptionChiller": "gridflex.devices",
+    "ACReport": "gridflex.validation",
+    "AggregatedFlex": "gridflex.devices",
+    "Block": "gridflex.timeaxis",
+    "Boundary": "gridflex.devices",
+    "Carrier": "gridflex.carriers",
+    "CarrierDemand": "gridflex.devices",
+    "CarrierLink": "gridflex.devices",
+    "carriers": "gridflex.carriers",
+    "CarrierSource": "gridflex.devices",
+    "CarrierStore": "gridflex.devices",
+    "CHP": "gridflex.devices",
+    "conventions": "gridflex.conventions",
+    "Converter": "gridflex.devices",
+    "CopperPlate": "gridflex.formulations",
+    "DataCenter": "gridflex.devices",
+    "DC": "gridflex.formulations",
+    "DCPTDF": "gridflex.formulations",
+    "Device": "gridflex.devices",
+    "ElectricBoiler": "gridflex.devices",
+    "ElectricChiller": "gridflex.devices",
+    "EVParkingLot": "gridflex.devices",
+    "ExternalGrid": "gridflex.devices",
+    "FastChargingStation": "gridflex.devices",
+    "flexible_ramp_requirements": "gridflex.requirements",
+    "Formulation": "gridflex.formulations",
+    "GasBoiler": "gridflex.devices",
+    "Generator": "gridflex.devices",
+    "Grid": "gridflex.grid",
+    "GridflexError": "gridflex.errors",
+    "HeatPump": "gridflex.devices",
+    "Horizon": "gridflex.timeaxis",
+    "InputError": "gridflex.errors",
+    "Investment": "gridflex.problems.planning",
+    "LinDistFlow": "gridflex.formulations",
+    "Load": "gridflex.devices",
+    "load_scenario": "gridflex.scenario",
+    "Model": "gridflex.model",
+    "Network": "gridflex.network",
+    "networks": "gridflex.networks",
+    "Node": "gridflex.carriers",
+    "products": "gridflex.products",
+    "Renewable": "gridflex.devices",
+    "Requirement": "gridflex.requirements",
+    "Results": "gridflex.results",
+    "scenario_blocks": "gridflex.timeaxis",
+    "SOCDistFlow": "gridflex.formulations",
+    "SolveError": "gridflex.errors",
+    "SolverNotInstalledError": "gridflex.errors",
+    "SpatialFlexSet": "gridflex.devices",
+    "Stage": "gridflex.timeaxis",
+    "Storage": "gridflex.devices",
+    "TimeAxis": "gridflex.timeaxis",
+    "validate_ac": "gridflex.validation",
+}
+
+
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gridflex' has no attribute '{name}'")
+    try:
+        loaded = importlib.import_module(module)
+    except ImportError as exc:
+        if name == "networks":  # the top-level networks/ folder is installed as this package
+            raise ImportError(
+                "gridflex.networks is missing: install gridflex with pip (pip install -e . in "
+                "the repository) rather than importing the source folder"
+            ) from exc
+        raise
+    value = loaded if module == f"gridflex.{name}" else getattr(loaded, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
 
 __version__ = "0.1.0"
 

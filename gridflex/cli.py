@@ -21,14 +21,11 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
+from gridflex import console
 from gridflex.errors import GridflexError
-from gridflex.results import Results
-from gridflex.scenario import list_scenarios, load_scenario
-from gridflex.validation import validate_ac
-from gridflex.validation.report import report_figures, write_report
+
+# numpy, pandas, cvxpy and pandapower are imported inside the commands: `gridflex --help` and
+# `gridflex --version` answer at once.
 
 BINDING_PERCENT = 99.9
 """A branch counts as binding when its loading reaches this percentage in some period."""
@@ -51,6 +48,8 @@ def _add_run_arguments(parser):
 
 def cmd_run(args):
     """Load, build and solve a scenario (or run its study.py); print and write the summary."""
+    from gridflex.scenario import load_scenario
+
     start = time.perf_counter()
     scenario = load_scenario(args.scenario).with_solver(args.solver)
     loaded = time.perf_counter() - start
@@ -65,8 +64,14 @@ def cmd_run(args):
     summary["wall_time_s"]["total"] = time.perf_counter() - start
     summary = {"scenario": scenario.name, **summary, "sources": _records(scenario.sources())}
     write_summary(summary, out)
-    print(format_summary(summary, out, extra))
+    _say(format_summary(summary, out, extra))
     return 0
+
+
+def _say(text):
+    """Results on stdout, unless quiet (``-q``: errors only)."""
+    if console.logger.isEnabledFor(console.logging.INFO):
+        print(text)
 
 
 def solve_scenario(scenario, out, validate=True):
@@ -82,9 +87,11 @@ def solve_scenario(scenario, out, validate=True):
     """
     t0 = time.perf_counter()
     model = scenario.build_model()
+    console.logger.debug("building %s", scenario.name)
     model.build()
     t1 = time.perf_counter()
-    result = model.solve(solver=scenario.solver)
+    solver_output = {"verbose": True} if console.logger.isEnabledFor(console.logging.DEBUG) else {}
+    result = model.solve(solver=scenario.solver, **solver_output)
     t2 = time.perf_counter()
     result.to_csv(out)
     result.save(out)
@@ -106,6 +113,9 @@ def solve_scenario(scenario, out, validate=True):
 
 def validate_result(result, out):
     """AC-validate ``result``, write the report into ``out``, return its headline figures."""
+    from gridflex.validation import validate_ac
+    from gridflex.validation.report import report_figures, write_report
+
     report = validate_ac(result)
     write_report(report, out)
     return report_figures(report)
@@ -118,26 +128,25 @@ def _add_validate_arguments(parser):
 
 def cmd_validate(args):
     """AC-validate a saved result and write the report next to it."""
+    from gridflex.results import Results
+
     figures = validate_result(Results.load(args.result_dir), args.result_dir)
-    print(format_validation(figures, args.result_dir))
+    _say(format_validation(figures, args.result_dir))
     return 0
 
 
 def format_validation(figures, out):
-    """Console lines for the AC validation figures."""
+    """Console lines for the AC validation figures: the verdict in words, then the figures."""
     f = figures
-    lines = [
-        f"AC validation   {f['converged']}/{f['periods']} periods converged"
-        + (
-            f" (not: {', '.join(f['not_converged_periods'])})" if f["not_converged_periods"] else ""
-        ),
-        f"violations      {f['violations']} {f['violations_by_kind'] or ''}",
-        f"voltages        {_num(f['vm_min_pu'])} .. {_num(f['vm_max_pu'])} pu",
-        f"max loading     {_num(f['max_loading_percent'])} %",
-        f"slack deviation max |dP| {_num(f['max_abs_slack_deviation_mw'])} MW (AC losses)",
-        f"model vs AC     max |dP| on branches {_num(f['max_dp_branch_mw'])} MW",
-        f"report          {Path(out) / 'ac_summary.csv'}, {Path(out) / 'ac_validation.png'}",
-    ]
+    missed = f["not_converged_periods"]
+    lines = [console.field("AC validation", console.ac_verdict(f))]
+    if missed:
+        lines.append(console.field("  not converged", ", ".join(missed)))
+    lines += [
+        console.field("  slack", f"AC losses: max |dP| {_num(f['max_abs_slack_deviation_mw'])} MW"),
+        console.field("  model vs AC", f"max |dP| on branches {_num(f['max_dp_branch_mw'])} MW"),
+        console.field("  report", f"{Path(out) / 'ac_summary.csv'}, ac_validation.png"),
+    ]  # fmt: skip
     return "\n".join(lines)
 
 
@@ -151,6 +160,8 @@ def result_summary(result):
     A branch is binding when its flow reaches ``BINDING_PERCENT`` of the rating the model
     enforces (``limit_percent`` of ``res_line``/``res_trafo``) in at least one period.
     """
+    import numpy as np
+
     out = result.summary()
     out["status"] = result.status
     out["cost_by_device"] = result.costs.groupby(level="device")["cost"].sum().to_dict()
@@ -170,6 +181,8 @@ def result_summary(result):
 
 def _limit_percent(table):
     """|flow| over the enforced rating (``limit_percent``; ``loading_percent`` in older tables)."""
+    import pandas as pd
+
     if table is None:
         return pd.DataFrame()
     quantities = table.columns.get_level_values(0)
@@ -189,7 +202,7 @@ def _jsonable(value):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
+    if hasattr(value, "item") and not isinstance(value, list | tuple | dict):  # numpy scalar
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return None
@@ -203,51 +216,45 @@ def _records(frame):
 
 
 def format_summary(summary, out, extra=()):
-    """The short human summary of a run (one figure per line); ``extra``: more keys to show."""
-    lines = [f"scenario        {summary['scenario']}"]
+    """The human summary of a run, aligned, with units (``extra``: more keys to show)."""
+    field = console.field
+    lines = [field("scenario", summary["scenario"])]
     shown = {
-        "objective",
-        "cost_by_component",
-        "energy_mwh",
-        "price_per_mwh",
-        "wall_time_s",
+        "objective", "cost_by_component", "energy_mwh", "price_per_mwh", "wall_time_s",
         "ac_validation",
-    }
-    lines += [
-        f"{key:<16}{summary[key]}"
-        for key in extra
-        if key not in shown and isinstance(summary[key], str | int | float)
-    ]
+    }  # fmt: skip
+    for key in extra:
+        value = summary[key]
+        if key not in shown and isinstance(value, str | int | float):
+            shown_value = console.number(value) if isinstance(value, float) else value
+            lines.append(field(key.replace("_", " "), shown_value))
     if "objective" in summary:
-        lines.append(
-            f"objective       {summary['objective']:,.2f}  "
-            f"({summary.get('solver')}, {summary.get('status', 'optimal')})"
-        )
-    lines += _dict_line("cost", summary.get("cost_by_component"), "{:,.2f}")
-    lines += _dict_line("energy (MWh)", summary.get("energy_mwh"), "{:,.1f}")
+        lines.append(field("objective", f"{console.number(summary['objective'])} "
+                           f"{console.CURRENCY}  ({summary.get('solver')}, "
+                           f"{summary.get('status', 'optimal')})"))  # fmt: skip
+    lines += console.table(f"cost by component ({console.CURRENCY})",
+                           summary.get("cost_by_component") or {})  # fmt: skip
+    lines += console.table("energy (MWh)", summary.get("energy_mwh") or {}, digits=1)
     for element in ("line", "trafo"):
         if f"binding_{element}s" in summary:
             ids = summary[f"binding_{element}_ids"]
-            lines.append(
-                f"binding {element + 's':<8}{summary[f'binding_{element}s']} of "
-                f"{summary[f'n_{element}']} (flow >= {BINDING_PERCENT}% of rating in some period)"
-                + (f": {', '.join(map(str, ids))}" if ids else "")
-            )
+            lines.append(field(
+                f"binding {element}s",
+                f"{summary[f'binding_{element}s']} of {summary[f'n_{element}']} (flow >= "
+                f"{BINDING_PERCENT}% of rating in some period)"
+                + (f": {', '.join(map(str, ids))}" if ids else ""),
+            ))  # fmt: skip
     price = summary.get("price_per_mwh")
     if price:
-        lines.append(f"prices          {price['min']:.2f} .. {price['max']:.2f} per MWh")
+        lines.append(field("prices", f"{price['min']:.2f} .. {price['max']:.2f} "
+                           f"{console.CURRENCY}/MWh (mean {price['mean']:.2f})"))  # fmt: skip
     if summary.get("ac_validation"):
         lines.append(format_validation(summary["ac_validation"], out))
-    lines += _dict_line("wall time (s)", summary.get("wall_time_s"), "{:.2f}")
-    lines.append(f"written to      {out}")
+    times = summary.get("wall_time_s") or {}
+    if times:
+        lines.append(field("wall time (s)", " | ".join(f"{k} {v:.2f}" for k, v in times.items())))
+    lines.append(field("written to", out))
     return "\n".join(lines)
-
-
-def _dict_line(label, values, fmt):
-    if not values:
-        return []
-    text = " | ".join(f"{k} {fmt.format(v)}" for k, v in values.items())
-    return [f"{label:<16}{text}"]
 
 
 # --- gridflex networks / scenarios -------------------------------------------------------
@@ -255,43 +262,96 @@ def cmd_networks(args):
     """Print the built-in networks (:func:`gridflex.networks.list_networks`)."""
     from gridflex.networks import list_networks
 
-    with pd.option_context("display.width", 200, "display.max_colwidth", 80):
-        print(list_networks().to_string(index=False))
+    _say(_fitted(list_networks().drop(columns="function")))  # gridflex.networks.<name>
     return 0
 
 
 def cmd_scenarios(args):
     """Print the built-in scenarios (:func:`gridflex.scenario.list_scenarios`)."""
-    with pd.option_context("display.width", 200, "display.max_colwidth", 90):
-        print(list_scenarios().to_string(index=False))
+    from gridflex.scenario import list_scenarios
+
+    _say(_fitted(list_scenarios()))
     return 0
 
 
+def _fitted(frame):
+    """A table whose lines fit the console: text columns shortened to share the width."""
+    import pandas as pd
+
+    frame = frame.astype(str)
+    room = console.WIDTH - 2 * len(frame.columns)
+    widths = {c: max(len(c), frame[c].str.len().max()) for c in frame.columns}
+    while sum(widths.values()) > room:
+        widest = max(widths, key=widths.get)
+        widths[widest] -= 1
+    short = {c: frame[c].map(lambda v, w=widths[c]: v if len(v) <= w else v[: w - 3] + "...")
+             for c in frame.columns}  # fmt: skip
+    with pd.option_context("display.width", console.WIDTH, "display.max_colwidth", None):
+        return pd.DataFrame(short).to_string(index=False)
+
+
 COMMANDS = {
-    "run": ("build and solve a scenario, write summary.json and CSVs", _add_run_arguments, cmd_run),
-    "networks": ("list the built-in networks", None, cmd_networks),
-    "scenarios": ("list the built-in scenarios", None, cmd_scenarios),
+    "run": (
+        "build and solve a scenario, write summary.json and CSVs",
+        _add_run_arguments,
+        cmd_run,
+        "gridflex run quickstart --out out/quickstart\n"
+        "  gridflex run path/to/my_scenario --solver CLARABEL --no-validate",
+    ),
+    "networks": ("list the built-in networks", None, cmd_networks, "gridflex networks"),
+    "scenarios": ("list the built-in scenarios", None, cmd_scenarios, "gridflex scenarios"),
     "validate": (
         "AC-validate a result saved by 'gridflex run'",
         _add_validate_arguments,
         cmd_validate,
+        "gridflex validate out/quickstart",
     ),
 }
-"""Sub-command name -> (help, function adding its arguments or None, handler)."""
+"""Sub-command name -> (help, function adding its arguments or None, handler, example)."""
 
 
 def build_parser():
     """The argument parser with one sub-parser per entry of :data:`COMMANDS`."""
+    from gridflex import __version__
+
     parser = argparse.ArgumentParser(
-        prog="gridflex", description="Multi-period dispatch on power networks (see docs/cli.md)."
-    )
+        prog="gridflex", allow_abbrev=False,
+        description="Flexible demand on power networks: dispatch, planning, AC validation.",
+        epilog="Example: gridflex run quickstart   (each command: gridflex COMMAND --help)",
+    )  # fmt: skip
+    parser.add_argument("--version", action="version", version=f"gridflex {__version__}")
+    _add_verbosity(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, (help_text, add_arguments, handler) in COMMANDS.items():
-        command = sub.add_parser(name, help=help_text, description=help_text)
+    parser._commands = {}
+    for name, (help_text, add_arguments, handler, example) in COMMANDS.items():
+        command = sub.add_parser(
+            name, help=help_text, description=help_text, allow_abbrev=False,
+            epilog=f"example:\n  {example}", formatter_class=argparse.RawDescriptionHelpFormatter,
+        )  # fmt: skip
+        _add_verbosity(command)
         if add_arguments is not None:
             add_arguments(command)
         command.set_defaults(handler=handler)
+        parser._commands[name] = command
     return parser
+
+
+def _add_verbosity(parser):
+    default = argparse.SUPPRESS  # given before or after the command, either counts
+    parser.add_argument("-q", "--quiet", action="store_true", default=default,
+                        help="print errors only")  # fmt: skip
+    parser.add_argument("-v", "--verbose", action="store_true", default=default,
+                        help="more detail, and the solvers' own output")  # fmt: skip
+
+
+def parse(argv):
+    """Arguments, with an unknown option reported by its command's usage (not the top one)."""
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        command = parser._commands.get(getattr(args, "command", None), parser)
+        command.error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
 
 
 def main(argv=None):
@@ -307,7 +367,13 @@ def main(argv=None):
     int
         0 on success, 2 on a gridflex error (one line on stderr, no traceback).
     """
-    args = build_parser().parse_args(argv)
+    args = parse(argv)
+    verbosity = 1 if getattr(args, "verbose", False) else -1 if getattr(args, "quiet", False) else 0
+    console.setup_logging(verbosity)
+    if verbosity < 1:
+        from gridflex.solvers import quiet_highs_banner
+
+        quiet_highs_banner()
     try:
         return args.handler(args)
     except GridflexError as exc:

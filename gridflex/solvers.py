@@ -24,6 +24,8 @@ infeasible or unbounded statuses raise at once. :func:`solve_robust` returns the
 line limits of ``gf.DC(lazy_limits=True)``), warm-starting HiGHS between rounds.
 """
 
+import os
+import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -109,6 +111,31 @@ def pick_solver(problem, solver=None):
     return name
 
 
+_BANNER = {"quiet": False}
+
+
+def quiet_highs_banner():
+    """HiGHS prints a copyright banner from C++ the first time a ``Highs`` object is made in a
+    process; make that first one with the process's stdout silenced (once). Solver output a
+    user asks for (``verbose=True``) is untouched."""
+    if _BANNER["quiet"]:
+        return
+    _BANNER["quiet"] = True
+    try:
+        import highspy
+    except ImportError:  # pragma: no cover - HiGHS is a dependency
+        return
+    sys.stdout.flush()
+    saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
 def solve_checked(problem, solver=None, **options):
     """Solve ``problem`` and raise :class:`SolveError` unless the status is optimal; returns
     the solver used (see :func:`solve_robust`)."""
@@ -121,6 +148,8 @@ def solve_robust(problem, solver=None, **options):
     of ``{"solver", "status"}`` of every try; raises :class:`SolveError` when none is optimal
     or at once on a proven infeasible/unbounded status."""
     first = pick_solver(problem, solver)
+    if not options.get("verbose"):
+        quiet_highs_banner()
     plan = [(first, True)]
     if solver is None:
         installed = cp.installed_solvers()
@@ -277,6 +306,8 @@ def solve_lazy(problem, sources, solver=None, *, max_rounds=100, **options):
     "cvxpy-resolve") and ``solve_s_per_iteration`` (wall; the first includes compilation).
     """
     name = pick_solver(problem, solver)
+    if not options.get("verbose"):
+        quiet_highs_banner()
     if name == "HIGHS" and problem_class(problem) == "LP":
         warm = _HighsWarm.start(problem, sources, options)
         if warm is not None:
@@ -484,6 +515,8 @@ class LiveLP:
         lean = _LeanLP.from_cvxpy(data)
         if lean is None:
             return None
+        if not options.get("verbose"):
+            quiet_highs_banner()
         warm = self.highs is not None and self.options == options and self.lean.same_rows(lean)
         try:
             if warm:

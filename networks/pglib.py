@@ -190,7 +190,7 @@ def apply_pglib_ratings(
         _set_line_ratings(net)
         _set_trafo_ratings(net)
         n_unlimited = int((mapping["rate_a"] <= 0).sum())
-        logger.info("%d of %d PGLib branches unlimited (rate_a = 0)", n_unlimited, len(mapping))
+        logger.debug("%d of %d PGLib branches unlimited (rate_a = 0)", n_unlimited, len(mapping))
     return mapping
 
 

@@ -58,8 +58,8 @@ def test_run_writes_one_csv_per_table_and_summary(quickstart_run):
     assert summary["files"] == sorted(f"{t}.csv" for t in tables | ac)
     assert summary["scenario"] == "quickstart" and summary["periods"] == 96
     assert set(summary["wall_time_s"]) == {"load", "build", "solve", "ac_validation", "total"}
-    assert f"objective       {summary['objective']:,.2f}" in stdout
-    assert f"binding lines   {summary['binding_lines']} of 173" in stdout
+    assert f"objective         {summary['objective']:,.2f} $" in stdout
+    assert f"binding lines     {summary['binding_lines']} of 173" in stdout
 
 
 def test_quickstart_has_binding_lines(quickstart_run):
@@ -185,7 +185,7 @@ def test_study_hook_replaces_default_solve(tmp_path):
     assert summary["answer"] == 42 and summary["n_devices"] == 3
     assert summary["sources"] == json.loads(scenario.sources().to_json(orient="records"))
     assert (out / "marker.txt").read_text() == "quickstart"
-    assert "scenario        quickstart" in stdout and "answer          42" in stdout
+    assert "scenario          quickstart" in stdout and "answer            42" in stdout
 
 
 STUDY = """
@@ -207,7 +207,7 @@ def test_run_validates_ac_and_validate_reproduces_it(quickstart_run, capsys):
     assert len(written) == 96 and written["converged"].all()
     assert ac["violations"] == len(pd.read_csv(out / "ac_violations.csv"))
     assert (out / "ac_validation.png").stat().st_size > 10_000
-    assert "AC validation   96/96 periods converged" in stdout
+    assert "AC validation     96/96 periods converge; " in stdout
     again = out.parent / "again"
     shutil.copytree(out, again)
     for f in again.glob("ac_*"):
@@ -220,3 +220,79 @@ def test_run_validates_ac_and_validate_reproduces_it(quickstart_run, capsys):
 def test_validate_without_saved_result_is_a_clear_error(tmp_path, capsys):
     assert main(["validate", str(tmp_path)]) == 2
     assert "no saved result" in capsys.readouterr().err
+
+
+# --- the console (issue 18) -----------------------------------------------------------------
+def _subprocess(*args):
+    """``gridflex ARGS`` in a fresh interpreter (HiGHS prints its banner once per process)."""
+    import subprocess
+    import sys
+
+    code = "import sys; from gridflex.cli import main; sys.exit(main(sys.argv[1:]))"
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          cwd=Path(__file__).parent)  # fmt: skip
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_run_prints_no_solver_banner_and_fits_the_console(tmp_path):
+    code, stdout, stderr = _subprocess("run", "quickstart", "--out", str(tmp_path))
+    assert code == 0, stderr
+    assert "HiGHS" not in stdout + stderr and "Copyright" not in stdout + stderr
+    assert max(len(line) for line in stdout.splitlines()) <= 100
+    assert "AC validation     96/96 periods converge; " in stdout
+
+
+def test_quiet_prints_nothing_but_errors(tmp_path):
+    assert _subprocess("-q", "run", "quickstart", "--out", str(tmp_path)) == (0, "", "")
+    code, stdout, stderr = _subprocess("run", "-q", "no_such_scenario")
+    assert code == 2 and stdout == "" and "no scenario 'no_such_scenario'" in stderr
+
+
+def test_help_and_version_load_no_numerical_library():
+    import subprocess
+    import sys
+
+    code = ("import sys; from gridflex.cli import build_parser; build_parser(); "
+            "import gridflex; print(gridflex.__version__, sorted(m for m in "
+            "('cvxpy', 'pandapower', 'pandas', 'numpy') if m in sys.modules))")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).parent)  # fmt: skip
+    assert done.stdout.split(maxsplit=1) == ["0.1.0", "[]\n"]
+    assert run_cli(["networks"])[0] == 0
+    with pytest.raises(SystemExit):
+        main(["--version"])
+
+
+def test_a_misspelled_option_shows_its_commands_usage():
+    code, _, stderr = _subprocess("run", "quickstart", "--no-valdate")
+    assert code == 2 and stderr.startswith("usage: gridflex run")
+    assert "unrecognized arguments: --no-valdate" in stderr
+
+
+def test_every_command_help_has_an_example():
+    for name in ("run", "networks", "scenarios", "validate"):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
+            main([name, "--help"])
+        assert f"example:\n  gridflex {name}" in out.getvalue()
+        assert max(len(line) for line in out.getvalue().splitlines()) <= 100
+
+
+def test_listings_fit_the_console():
+    for command in ("networks", "scenarios"):
+        code, stdout, _ = run_cli([command])
+        assert code == 0 and max(len(line) for line in stdout.splitlines()) <= 100
+
+
+def test_ac_verdict_in_words():
+    from gridflex.console import ac_verdict
+
+    figures = {"converged": 96, "periods": 96, "violations_by_kind": {"overload": 21},
+               "periods_with_overload": 14, "max_loading_percent": 107.94,
+               "vm_min_pu": 0.951, "vm_max_pu": 1.05}  # fmt: skip
+    assert ac_verdict(figures) == (
+        "96/96 periods converge; 21 overloads up to 107.9 % in 14 of 96 periods; "
+        "voltages within limits (0.951-1.050 pu)"
+    )
+    figures["violations_by_kind"] = {"vm_below_min": 3}
+    assert ac_verdict(figures).endswith("no overloads; 3 voltage violations (0.951-1.050 pu)")

@@ -44,8 +44,11 @@ class PeriodResults:
 
 
 def solve_with_runpp(writer, results, periods, options):
-    """``pp.runpp`` period by period; a failure is recorded with its reason."""
-    for t in periods:
+    """``pp.runpp`` period by period (a progress bar on a terminal); a failure is recorded
+    with its reason."""
+    from gridflex.console import progress
+
+    for t in progress(periods, "AC power flow per period", total=len(periods)):
         writer.write(t)
         try:
             pp.runpp(writer.net, **options)

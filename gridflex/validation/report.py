@@ -16,6 +16,9 @@ def report_figures(report):
         "not_converged_periods": [str(p) for p in s.index[~s["converged"].astype(bool)]],
         "violations": len(report.violations),
         "violations_by_kind": report.violations["kind"].value_counts().to_dict(),
+        "periods_with_overload": int(
+            report.violations.loc[report.violations["kind"] == "overload", "period"].nunique()
+        ),
         "vm_min_pu": _finite(s["vm_min_pu"].min()),
         "vm_max_pu": _finite(s["vm_max_pu"].max()),
         "max_loading_percent": _finite(s["max_loading_percent"].max()),

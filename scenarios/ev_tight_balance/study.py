@@ -16,6 +16,7 @@ import pandas as pd
 
 import gridflex as gf
 from gridflex import products as P
+from gridflex.console import WIDTH, progress
 from gridflex.devices.ev_behaviour import simulate_parking_lot
 from gridflex.devices.ev_parking_lot import PROFILE_PARAMETERS
 
@@ -224,7 +225,7 @@ def ev_scale_sweep(scenario, net, wind_column, case1):
     the SOC band and the power and contract limits of eqs. 1-5, with a system that must take
     the discharge) has no feasible dispatch: its row is NaN with ``feasible`` False."""
     rows, model, compiled = {0.0: case1 | {"feasible": True}}, None, []
-    for scale in option(scenario, "ev_scales"):
+    for scale in progress(option(scenario, "ev_scales"), "EV-scale sweep"):
         if model is None:  # one model for the whole sweep: each scale re-solves it
             model = build(scenario, net, wind_column, float(scale))
         else:
@@ -339,14 +340,16 @@ def write_outputs(out, table2, sweep, table3, ac):
 def print_tables(table2, sweep, table3, ac, bound):
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print("Table 2: tight power balance disposal, Case 1 (no stations) vs Case 2 (stations)")
-        print(table2.round(2).to_string(), end="\n\n")
+        print(table2.round(2).to_string(line_width=WIDTH), end="\n\n")
         print("EV scale sweep (paper Figs. 2-3), wind scenario 2; one model re-solved per scale")
         print(f"(problems compiled: {sweep.attrs['compiled_solves']} solves)")
-        print(sweep.round(2).to_string(), end="\n\n")
+        print(sweep.round(2).to_string(line_width=WIDTH), end="\n\n")
         print("Table 3: wind penetration 9.68 % / 19.35 % / 38.70 %")
-        print(table3.round(2).to_string(), end="\n\n")
-    print("AC validation of the Table 2 dispatches:", ac)
-    print("What bounds the stations (Case 2):", bound, end="\n\n")
+        print(table3.round(2).to_string(line_width=WIDTH), end="\n\n")
+        print("AC validation of the Table 2 dispatches")
+        print(pd.DataFrame(ac).T.to_string(line_width=WIDTH), end="\n\n")
+        print("What bounds the stations (Case 2)")
+        print(pd.DataFrame(bound).T.to_string(line_width=WIDTH), end="\n\n")
 
 
 def plot_periods(case1, case2, file):

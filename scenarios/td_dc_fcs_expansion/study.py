@@ -17,6 +17,7 @@ import pandapower as pp
 import pandas as pd
 
 import gridflex as gf
+from gridflex.console import WIDTH, progress
 from gridflex.formulations.candidates import CandidateBranches, add_candidate_line
 from gridflex.problems.planning import annualized_cost
 
@@ -568,7 +569,7 @@ def run(scenario, out_dir):
     members.to_csv(out / "cases" / slug(CASE_3) / "members.csv", index=False)
     shortfall.to_csv(out / "cases" / slug(CASE_3) / "disaggregation_shortfall.csv")
     ac, not_credible = {}, []
-    for label, (_, result) in cases.items():
+    for label, (_, result) in progress(cases.items(), "AC validation of the cases"):
         ac[label], found = ac_check(result)
         not_credible.append(found.assign(case=label))
     pd.concat(not_credible).to_csv(out / "ac_not_credible.csv", index=False)
@@ -628,24 +629,24 @@ def print_report(tables):
     with pd.option_context("display.width", 100, "display.max_columns", 12, "display.max_rows",
                            80, "display.float_format", "{:,.3f}".format):  # fmt: skip
         print("Investments (1 = built) per case (paper Fig. 2; lines by bus numbers)")
-        print(tables["investments"].rename(columns=SHORT).to_string(), end="\n\n")
+        print(tables["investments"].rename(columns=SHORT).to_string(line_width=WIDTH), end="\n\n")
         print("Annualised costs (M$ per year); 'exchange' is lambda x import, booked to D (paid)")
         print("and to T (received); total_paper: F1 without the receipt, as eqs. (11) + (16)")
-        print((tables["costs"] / m).to_string(), end="\n\n")
+        print((tables["costs"] / m).to_string(line_width=WIDTH), end="\n\n")
         print("Totals F1 + F2 (M$ per year)")
-        print((tables["totals"] / m).to_string(), end="\n\n")
+        print((tables["totals"] / m).to_string(line_width=WIDTH), end="\n\n")
         print("Distribution cost F2 by part (M$ per year), Case 3 vs Case 2 beside the paper")
-        print(tables["distribution_change"].to_string(), end="\n\n")
+        print(tables["distribution_change"].to_string(line_width=WIDTH), end="\n\n")
         print("Flexibility used: largest share of each set's downward capacity moved (%)")
-        print(tables["flexibility_used_percent"].round(1).to_string(), end="\n\n")
+        print(tables["flexibility_used_percent"].round(1).to_string(line_width=WIDTH), end="\n\n")
         print("Case 2: stage-wise totals (each stage's objective, T without the receipt) vs the")
         print("same decisions evaluated jointly, booked the same way (M$ per year)")
-        print((tables["case2_stagewise"] / m).to_string(), end="\n\n")
+        print((tables["case2_stagewise"] / m).to_string(line_width=WIDTH), end="\n\n")
         print("AC validation with each case's built plan (credible: loading <= 120 %, "
               "0.90-1.10 pu)")  # fmt: skip
-        print(tables["ac_validation"].to_string(), end="\n\n")
+        print(tables["ac_validation"].to_string(line_width=WIDTH), end="\n\n")
         print("Case 3 disaggregation: largest shortfall per aggregate (MW)")
-        print(tables["disaggregation_shortfall_mw"].to_string())
+        print(tables["disaggregation_shortfall_mw"].to_string(line_width=WIDTH))
 
 
 def plot_investments(built, costs, file):
