@@ -60,7 +60,7 @@ def cmd_run(args):
     else:
         summary = dict(study(scenario, out) or {})
         extra = list(summary)
-    summary.setdefault("wall_time_s", {})["load"] = loaded
+    summary.setdefault("wall_time_s", {})["read_scenario"] = loaded
     summary["wall_time_s"]["total"] = time.perf_counter() - start
     summary = {"scenario": scenario.name, **summary, "sources": _records(scenario.sources())}
     write_summary(summary, out)
@@ -95,8 +95,9 @@ def solve_scenario(scenario, out, validate=True):
     t2 = time.perf_counter()
     result.to_csv(out)
     result.save(out)
-    ac = validate_result(result, out) if validate else None
+    ac, report = validate_result(result, out) if validate else (None, None)
     t3 = time.perf_counter()
+    write_plots(result, out, report)
     summary = {
         "description": scenario.description,
         "network": scenario.network,
@@ -118,7 +119,17 @@ def validate_result(result, out):
 
     report = validate_ac(result)
     write_report(report, out)
-    return report_figures(report)
+    return report_figures(report), report
+
+
+def write_plots(result, out, report=None):
+    """The plots that apply to ``result`` (:func:`gridflex.plot.result_plots`) into ``out``."""
+    from gridflex import plot
+
+    net = next(iter(result.nets.values()), None)
+    written = plot.result_plots(result, out, report=report, net=net)
+    console.logger.debug("plots: %s", ", ".join(p.name for p in written))
+    return written
 
 
 # --- gridflex validate ---------------------------------------------------------------------
@@ -130,8 +141,27 @@ def cmd_validate(args):
     """AC-validate a saved result and write the report next to it."""
     from gridflex.results import Results
 
-    figures = validate_result(Results.load(args.result_dir), args.result_dir)
+    figures, _ = validate_result(Results.load(args.result_dir), args.result_dir)
     _say(format_validation(figures, args.result_dir))
+    return 0
+
+
+# --- gridflex plot ---------------------------------------------------------------------------
+def _add_plot_arguments(parser):
+    parser.add_argument("result_dir", type=Path, help="folder written by 'gridflex run'")
+    parser.add_argument("--no-ac", action="store_true", help="skip the AC plots (no power flow)")
+
+
+def cmd_plot(args):
+    """Redraw the plots of a saved result (the AC ones after a new AC validation)."""
+    from gridflex.results import Results
+    from gridflex.validation import validate_ac
+
+    result = Results.load(args.result_dir)
+    report = None if args.no_ac else validate_ac(result)
+    written = write_plots(result, args.result_dir, report)
+    _say(console.field("plots", ", ".join(sorted({p.stem for p in written}))
+                       + f" (PNG and SVG, 300 dpi) in {args.result_dir}"))  # fmt: skip
     return 0
 
 
@@ -145,7 +175,7 @@ def format_validation(figures, out):
     lines += [
         console.field("  slack", f"AC losses: max |dP| {_num(f['max_abs_slack_deviation_mw'])} MW"),
         console.field("  model vs AC", f"max |dP| on branches {_num(f['max_dp_branch_mw'])} MW"),
-        console.field("  report", f"{Path(out) / 'ac_summary.csv'}, ac_validation.png"),
+        console.field("  report", f"{Path(out) / 'ac_summary.csv'}, ac_validation.png/.svg"),
     ]  # fmt: skip
     return "\n".join(lines)
 
@@ -305,6 +335,12 @@ COMMANDS = {
         _add_validate_arguments,
         cmd_validate,
         "gridflex validate out/quickstart",
+    ),
+    "plot": (
+        "redraw the plots of a result saved by 'gridflex run'",
+        _add_plot_arguments,
+        cmd_plot,
+        "gridflex plot out/quickstart",
     ),
 }
 """Sub-command name -> (help, function adding its arguments or None, handler, example)."""

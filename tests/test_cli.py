@@ -57,7 +57,13 @@ def test_run_writes_one_csv_per_table_and_summary(quickstart_run):
     assert {p.stem for p in out.glob("*.csv")} == tables | ac
     assert summary["files"] == sorted(f"{t}.csv" for t in tables | ac)
     assert summary["scenario"] == "quickstart" and summary["periods"] == 96
-    assert set(summary["wall_time_s"]) == {"load", "build", "solve", "ac_validation", "total"}
+    assert set(summary["wall_time_s"]) == {
+        "read_scenario",
+        "build",
+        "solve",
+        "ac_validation",
+        "total",
+    }
     assert f"objective         {summary['objective']:,.2f} $" in stdout
     assert f"binding lines     {summary['binding_lines']} of 173" in stdout
 

@@ -54,39 +54,10 @@ def write_report(report, out, plot=True):
 
 
 def plot_report(report, path):
-    """Per-period voltage band and largest branch loading against their limits (PNG)."""
-    import matplotlib
+    """The AC validation plot (:func:`gridflex.plot.ac_validation`) as PNG and SVG next to
+    ``path`` (its suffix is replaced)."""
+    from gridflex import plot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    s = report.summary
-    x = np.arange(len(s))
-    fig, (ax_v, ax_l) = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
-    ax_v.fill_between(x, s["vm_min_pu"], s["vm_max_pu"], alpha=0.4, label="bus voltages (AC)")
-    low, high = report.vm_limits_pu
-    for limit, label in ((low, "voltage limits"), (high, None)):
-        if np.isfinite(limit):
-            ax_v.axhline(limit, color="red", lw=1.0, ls="--", label=label)
-    _mark_not_converged(ax_v, s)
-    ax_v.set_ylabel("vm_pu")
-    ax_v.legend(loc="upper right")
-    ax_l.plot(x, s["max_limit_percent"], label="largest branch flow, % of its limit (AC)")
-    ax_l.axhline(100.0, color="red", lw=1.0, label="limit")
-    _mark_not_converged(ax_l, s)
-    ax_l.set_ylabel("% of limit")
-    ax_l.set_xlabel("period")
-    ax_l.legend(loc="upper right")
-    fig.suptitle(
-        f"AC validation: {int(s.converged.sum())}/{len(s)} periods converged, "
-        f"{len(report.violations)} violations"
-    )
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-
-
-def _mark_not_converged(ax, summary):
-    bad = np.flatnonzero(~summary["converged"].astype(bool).to_numpy())
-    for t in bad:
-        ax.axvspan(t - 0.5, t + 0.5, color="red", alpha=0.2)
+    fig = plot.ac_validation(report)
+    plot.save(fig, path)
+    plot._pyplot().close(fig)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 import gridflex as gf
+from gridflex import plot as gplot
 from gridflex import products as P
 from gridflex.console import WIDTH, progress
 from gridflex.devices.ev_behaviour import simulate_parking_lot
@@ -387,7 +388,7 @@ def plot_periods(case1, case2, file):
         ax.legend(fontsize=7)
         ax.tick_params(axis="x", labelrotation=90, labelsize=7)
     fig.tight_layout()
-    fig.savefig(file, dpi=110)
+    gplot.save(fig, Path(file).with_suffix(""))  # PNG and SVG, 300 dpi
     plt.close(fig)
 
 
@@ -410,16 +411,13 @@ def _gen_costs(result, table):
 
 
 def plot_sweep(sweep, file):
-    fig, ax = plt.subplots(1, 2, figsize=(10, 4))
-    x = 100 * sweep.index.to_numpy()
-    ax[0].plot(x, sweep[TABLE_COLUMNS[0]], "o-", label="operation cost ($)")
-    twin = ax[0].twinx()
-    twin.plot(x, sweep[TABLE_COLUMNS[4]], "s--", color="C1", label="ramp saving (MWh)")
-    ax[0].set_xlabel("EV scale (%)")
-    ax[0].set_title("Cost and ramp saving (paper Fig. 2)")
-    ax[1].plot(x, sweep[TABLE_COLUMNS[2]], "o-")
-    ax[1].set_xlabel("EV scale (%)")
-    ax[1].set_title("Load shedding, MWh (paper Fig. 3)")
-    fig.tight_layout()
-    fig.savefig(file, dpi=110)
+    """Paper Figs. 2-3 with :func:`gridflex.plot.sweep`: cost, shedding and ramp saving
+    against the EV scale (PNG and SVG, 300 dpi)."""
+    table = sweep[TABLE_COLUMNS].rename(columns=lambda c: c.split(" (")[0])
+    table.index = pd.Index(100 * sweep.index.to_numpy(), name="EV scale (% of the paper's fleet)")
+    energy = "energy (MWh)"
+    units = {"operation cost": "$", "load shedding": energy, "wind spillage": energy,
+             "saving of thermal units' ramp": energy}  # fmt: skip
+    fig = gplot.sweep(table[list(units)], units, title="EV-scale sweep (paper Figs. 2-3)")
+    gplot.save(fig, Path(file).with_suffix(""))
     plt.close(fig)

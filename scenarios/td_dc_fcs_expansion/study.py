@@ -17,6 +17,7 @@ import pandapower as pp
 import pandas as pd
 
 import gridflex as gf
+from gridflex import plot as gplot
 from gridflex.console import WIDTH, progress
 from gridflex.formulations.candidates import CandidateBranches, add_candidate_line
 from gridflex.problems.planning import annualized_cost
@@ -314,19 +315,26 @@ def case_individual(system, transmission_first=True):
 
 def solve_cases(system):
     """Every case as (model, result) of the joint problem (in the paper's order, then the
-    references), and Case 2's stage-wise costs."""
+    references), and Case 2's stage-wise costs; a progress bar on a terminal."""
     cases, staged = {}, {}
-    exact = joint_model(system)
-    exact_result = exact.solve()
-    cases[CASE_1] = (exact, exact.evaluate(no_regulation(exact)))
-    for label, first in ((CASE_2, True), (CASE_2R, False)):
+    exact, aggregated = joint_model(system), joint_model(system, aggregated=True)
+
+    def individual(label, first):
         decisions, staged[label] = case_individual(system, first)
-        cases[label] = (exact, exact.evaluate(decisions))
-    aggregated = joint_model(system, aggregated=True)
-    cases[CASE_3] = (aggregated, aggregated.solve())
-    cases[CASE_3_EXACT] = (exact, exact.evaluate(cases[CASE_3][1].plan))
-    cases[EXACT] = (exact, exact_result)
-    return cases, staged
+        return exact, exact.evaluate(decisions)
+
+    steps = [
+        (EXACT, lambda: (exact, exact.solve())),
+        (CASE_1, lambda: (exact, exact.evaluate(no_regulation(exact)))),
+        (CASE_2, lambda: individual(CASE_2, True)),
+        (CASE_2R, lambda: individual(CASE_2R, False)),
+        (CASE_3, lambda: (aggregated, aggregated.solve())),
+        (CASE_3_EXACT, lambda: (exact, exact.evaluate(cases[CASE_3][1].plan))),
+    ]
+    for label, solve in progress(steps, "cases"):
+        cases[label] = solve()
+    order = [CASE_1, CASE_2, CASE_2R, CASE_3, CASE_3_EXACT, EXACT]
+    return {label: cases[label] for label in order}, staged
 
 
 # --- reading results --------------------------------------------------------------------------
@@ -678,5 +686,5 @@ def plot_investments(built, costs, file):
         ax.set_xticks(x, [c.replace(" (", "\n(").replace(", ", ",\n") for c in cases], fontsize=7)
         ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
-    fig.savefig(file, dpi=150)
+    gplot.save(fig, Path(file).with_suffix(""))  # PNG and SVG, 300 dpi
     plt.close(fig)
