@@ -11,6 +11,7 @@ Quick start::
 """
 
 import importlib
+import importlib.util
 
 # Every public name -> the module that defines it, imported on first use (PEP 562): ``import
 # gridflex`` and ``gridflex --help`` stay fast (cvxpy, pandapower and pandas load only when a
@@ -75,6 +76,9 @@ _LAZY = {
 
 def __getattr__(name):
     module = _LAZY.get(name)
+    if module is None and not name.startswith("_"):  # a submodule: gf.scenario, gf.plot, ...
+        if importlib.util.find_spec(f"gridflex.{name}") is not None:
+            module = f"gridflex.{name}"
     if module is None:
         raise AttributeError(f"module 'gridflex' has no attribute '{name}'")
     try:

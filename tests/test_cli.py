@@ -302,3 +302,15 @@ def test_ac_verdict_in_words():
     )
     figures["violations_by_kind"] = {"vm_below_min": 3}
     assert ac_verdict(figures).endswith("no overloads; 3 voltage violations (0.951-1.050 pu)")
+
+
+def test_lazy_import_keeps_submodules_and_names_reachable():
+    import subprocess
+    import sys
+
+    code = ("import gridflex as gf; from gridflex import Storage; "
+            "print(gf.scenario.load_scenario.__name__, gf.plot.dispatch.__name__, "
+            "gf.networks.ieee14.__name__, Storage.__name__, 'Model' in dir(gf))")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).parent)  # fmt: skip
+    assert done.stdout.split() == ["load_scenario", "dispatch", "ieee14", "Storage", "True"]
