@@ -355,7 +355,7 @@ def print_tables(table2, sweep, table3, ac, bound):
 
 def plot_periods(case1, case2, file):
     """Dispatch by source, ramp by provider, station SOE, cost saving per period (Fig. 5)."""
-    fig, axes = plt.subplots(3, 2, figsize=(12, 11))
+    fig, axes = plt.subplots(3, 2, figsize=(15, 11), layout="constrained")
     hours = case2.periods.strftime("%H:%M")
     sources = {
         "thermal": case2.res_gen["p_mw"].sum(axis=1) + case2.res_ext_grid["p_mw"].sum(axis=1),
@@ -384,10 +384,13 @@ def plot_periods(case1, case2, file):
     for case, label in ((case1, "Case 1"), (case2, "Case 2")):
         axes[2, 1].plot(hours, case.res_load["shed_mw"].sum(axis=1), label=label)
     axes[2, 1].set_title("Load shedding (MW)")
-    for ax in axes.flat:
-        ax.legend(fontsize=7)
+    ylabels = ["power (MW)", "ramp held (MW)", "reserve held (MW)", "energy (MWh)",
+               "saving ($)", "shedding (MW)"]  # fmt: skip
+    for ax, ylabel in zip(axes.flat, ylabels, strict=True):
+        ax.set_ylabel(ylabel)
+        ax.set_xlabel("time (hh:mm)")
+        ax.legend(**gplot.LEGEND)  # outside the data
         ax.tick_params(axis="x", labelrotation=90, labelsize=7)
-    fig.tight_layout()
     gplot.save(fig, Path(file).with_suffix(""))  # PNG and SVG, 300 dpi
     plt.close(fig)
 
