@@ -19,6 +19,7 @@ from .pglib import (
 from .registry import NETWORKS, list_networks, load_network
 from .td import CoupledTD, ieee24_ieee33
 from .units import UNIT_CLASSES, typical_unit_parameters, with_unit_parameters
+from .yang14 import yang14
 
 __all__ = [
     "ACSR_AMPACITY_A",
@@ -46,4 +47,5 @@ __all__ = [
     "read_matpower",
     "typical_unit_parameters",
     "with_unit_parameters",
+    "yang14",
 ]

@@ -8,6 +8,7 @@ import pandapower as pp
 import pandas as pd
 
 from .ieee import ieee14, ieee24, ieee33, ieee118
+from .yang14 import yang14
 
 __all__ = ["NETWORKS", "list_networks", "load_network"]
 
@@ -16,6 +17,7 @@ NETWORKS: dict[str, Callable[..., pp.pandapowerNet]] = {
     "ieee24": ieee24,
     "ieee33": ieee33,
     "ieee118": ieee118,
+    "yang14": yang14,
 }
 """Network name -> constructor."""
 
@@ -24,9 +26,11 @@ _DESCRIPTIONS = {
     "ieee24": "IEEE 24-bus Reliability Test System (pandapower case24_ieee_rts)",
     "ieee33": "Baran-Wu 33-bus 12.66 kV radial distribution feeder (pandapower case33bw)",
     "ieee118": "IEEE 118-bus transmission system (pandapower case118)",
+    "yang14": "Seed 002's 14-node 22 kV radial network (Yang et al. 2021, Table 1)",
 }
 _PGLIB_SOURCE = "PGLib-OPF v23 rate_a"
-_RATINGS = {"ieee14": _PGLIB_SOURCE, "ieee24": _PGLIB_SOURCE, "ieee118": _PGLIB_SOURCE}
+_RATINGS = {"ieee14": _PGLIB_SOURCE, "ieee24": _PGLIB_SOURCE, "ieee118": _PGLIB_SOURCE,
+            "yang14": "none (voltage limits bind)"}  # fmt: skip
 
 
 def load_network(name: str, **kwargs) -> pp.pandapowerNet:

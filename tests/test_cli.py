@@ -120,11 +120,12 @@ def test_summary_lists_sources_of_every_parameter(quickstart_run):
     assert {"p_mw", "e_mwh", "profile", "capacity_mw"} <= set(sources["parameter"])
 
 
-def test_networks_command_lists_the_four_networks():
+def test_networks_command_lists_the_built_in_networks():
     code, stdout, _ = run_cli(["networks"])
     assert code == 0
     names = [line.split()[0] for line in stdout.splitlines()[1:]]
-    assert names == ["ieee14", "ieee24", "ieee33", "ieee118"] == list(networks.NETWORKS)
+    assert names == ["ieee14", "ieee24", "ieee33", "ieee118", "yang14"]
+    assert names == list(networks.NETWORKS)
 
 
 def test_scenarios_command_lists_the_builtin_scenarios():

@@ -309,12 +309,12 @@ def test_load_network_unknown_name_lists_valid_names():
 
 def test_list_networks():
     table = gn.list_networks()
-    assert list(table["name"]) == ["ieee14", "ieee24", "ieee33", "ieee118"]
-    assert list(table["n_bus"]) == [14, 24, 33, 118]
-    assert list(table["n_line"]) == [15, 33, 37, 173]
-    assert list(table["n_trafo"]) == [5, 5, 0, 13]
-    assert list(table["n_gen"]) == [5, 33, 1, 54]
-    np.testing.assert_allclose(table["load_mw"], [259.0, 2850.0, 3.715, 4242.0])
+    assert list(table["name"]) == ["ieee14", "ieee24", "ieee33", "ieee118", "yang14"]
+    assert list(table["n_bus"]) == [14, 24, 33, 118, 14]
+    assert list(table["n_line"]) == [15, 33, 37, 173, 13]
+    assert list(table["n_trafo"]) == [5, 5, 0, 13, 0]
+    assert list(table["n_gen"]) == [5, 33, 1, 54, 1]
+    np.testing.assert_allclose(table["load_mw"], [259.0, 2850.0, 3.715, 4242.0, 14.0])
     assert table.set_index("name").at["ieee33", "ratings"] == "derived, see docs"
     assert table.set_index("name").at["ieee118", "ratings"] == "PGLib-OPF v23 rate_a"
     assert table.at[0, "function"] == "gridflex.networks.ieee14"
