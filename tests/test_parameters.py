@@ -62,6 +62,7 @@ VALID = {  # the smallest valid arguments of each class
     "ElectricBoiler": dict(bus=1, heat=HEAT),
     "HeatPump": dict(bus=1, heat=HEAT),
     "ElectricChiller": dict(bus=1, cooling=COOL),
+    "ISAC": dict(bus=1, cooling=COOL),
     "AbsorptionChiller": dict(heat=HEAT, cooling=COOL),
     "CHP": dict(gas=GAS, bus=1, heat=HEAT),
     "CarrierLink": dict(from_node=HEAT, to_node=HEAT_2),

@@ -19,6 +19,7 @@ from gridflex.devices.converter import (
 )
 from gridflex.devices.ev_parking_lot import EVParkingLot
 from gridflex.devices.generator import ExternalGrid, Generator
+from gridflex.devices.isac import ISAC
 from gridflex.devices.load import Load
 from gridflex.devices.renewable import Renewable
 from gridflex.devices.spatial_flex import DataCenter, FastChargingStation, SpatialFlexSet
@@ -26,6 +27,7 @@ from gridflex.devices.storage import Storage
 
 __all__ = [
     "CHP",
+    "ISAC",
     "AbsorptionChiller",
     "AggregatedFlex",
     "Boundary",
