@@ -77,3 +77,50 @@ def test_bad_input_is_refused_by_name():
     m = model(tank_mwh=5.0, tank_initial_mwh=6.0)
     with pytest.raises(gf.InputError, match=r"ISAC 'isac': unit 0 starts with more ice"):
         m.build()
+
+
+# --- the large ice maker (eqs. 24-27) feeding an ISAC's tank through an ice node ---------------
+def with_ice_maker(cost_per_mw):
+    m = gf.Model(one_bus(), periods=4, net_elements=False)
+    m.add(gf.ExternalGrid(0, [PRICES], name="grid"))
+    cool, ice = gf.Node("building", gf.carriers.COOLING), gf.Node("yard", gf.carriers.ICE)
+    m.add(gf.ISAC(0, cool, ice=ice, ice_making_max_mw=0.0, retention=1.0, name="isac"))
+    m.add(gf.CarrierDemand(cool, [COOLING], name="load"))
+    m.add(gf.LargeIceMaker(0, ice, capacity_max_mw=50.0, cost_per_mw=cost_per_mw,
+                           retention=1.0, name="lim"))  # fmt: skip
+    return m
+
+
+def test_a_decided_ice_maker_is_sized_by_hand():
+    # 20 MWh of cold from ice: 20 / 2.8 MWh of ice making in the two valley hours, evenly (the
+    # rating costs): 3.571 MW; per MWh of cold 0.129 + 0.025 + 0.018 < the chiller's 0.25
+    result = with_ice_maker(0.1).solve()
+    lim, isac = result.tables["res_ice_maker"], result.tables["res_isac"]
+    size = 20 / 2.8 / 2
+    np.testing.assert_allclose(lim["capacity_mw"]["lim"], size, rtol=1e-9)
+    np.testing.assert_allclose(lim["p_mw"]["lim"], [size, size, 0, 0], atol=1e-7)
+    assert result.plan["lim.capacity_mw"] == pytest.approx([size], rel=1e-9)
+    hand = 0.36 * 2 * size + 1.05 * 20 / 42.5 + 0.1 * size
+    assert result.objective == pytest.approx(hand, rel=1e-9)
+    # ice is conserved: what the maker gives, the tank receives (the node balances)
+    np.testing.assert_allclose(lim["ice_given_mwh"]["lim"], isac["ice_delivered_mwh"]["isac"],
+                               atol=1e-9)  # fmt: skip
+    store = lim["e_mwh"]["lim"].to_numpy()
+    np.testing.assert_allclose(np.diff(np.r_[0.0, store]),
+                               (lim["ice_made_mwh"] - lim["ice_given_mwh"]
+                                - lim["ice_lost_mwh"])["lim"], atol=1e-9)  # fmt: skip
+
+
+def test_a_dear_ice_maker_is_not_built():
+    result = with_ice_maker(10.0).solve()  # 10 per MW: 1.8 per MWh of cold, above the chiller
+    assert result.plan["lim.capacity_mw"] == pytest.approx([0.0], abs=1e-9)
+    hand = 1.05 * 20 / 4.2
+    assert result.objective == pytest.approx(hand, rel=1e-9)
+
+
+def test_an_ice_maker_needs_one_way_to_its_rating():
+    ice = gf.Node("yard", gf.carriers.ICE)
+    m = gf.Model(one_bus(), periods=2, net_elements=False)
+    m.add(gf.LargeIceMaker(0, ice, name="lim"))
+    with pytest.raises(gf.InputError, match="LargeIceMaker 'lim': give either capacity_mw"):
+        m.build()

@@ -63,6 +63,7 @@ VALID = {  # the smallest valid arguments of each class
     "HeatPump": dict(bus=1, heat=HEAT),
     "ElectricChiller": dict(bus=1, cooling=COOL),
     "ISAC": dict(bus=1, cooling=COOL),
+    "LargeIceMaker": dict(bus=1, ice=gf.Node("ice", gf.carriers.ICE), capacity_mw=5.0),
     "AbsorptionChiller": dict(heat=HEAT, cooling=COOL),
     "CHP": dict(gas=GAS, bus=1, heat=HEAT),
     "CarrierLink": dict(from_node=HEAT, to_node=HEAT_2),

@@ -19,6 +19,7 @@ from gridflex.devices.converter import (
 )
 from gridflex.devices.ev_parking_lot import EVParkingLot
 from gridflex.devices.generator import ExternalGrid, Generator
+from gridflex.devices.ice_maker import LargeIceMaker
 from gridflex.devices.isac import ISAC
 from gridflex.devices.load import Load
 from gridflex.devices.renewable import Renewable
@@ -47,6 +48,7 @@ __all__ = [
     "GasBoiler",
     "Generator",
     "HeatPump",
+    "LargeIceMaker",
     "Load",
     "Renewable",
     "SpatialFlexSet",
