@@ -49,6 +49,7 @@ _LAZY = {
     "GridflexError": "gridflex.errors",
     "HeatPump": "gridflex.devices",
     "ISAC": "gridflex.devices",
+    "IceTruck": "gridflex.devices",
     "LargeIceMaker": "gridflex.devices",
     "Horizon": "gridflex.timeaxis",
     "InputError": "gridflex.errors",

@@ -63,6 +63,12 @@ VALID = {  # the smallest valid arguments of each class
     "HeatPump": dict(bus=1, heat=HEAT),
     "ElectricChiller": dict(bus=1, cooling=COOL),
     "ISAC": dict(bus=1, cooling=COOL),
+    "IceTruck": dict(
+        stations=[gf.Node("a", gf.carriers.ICE), gf.Node("b", gf.carriers.ICE)],
+        legs={(0, 1): 1.0},
+        capacity_mwh=1.0,
+        rate_mw=1.0,
+    ),
     "LargeIceMaker": dict(bus=1, ice=gf.Node("ice", gf.carriers.ICE), capacity_mw=5.0),
     "AbsorptionChiller": dict(heat=HEAT, cooling=COOL),
     "CHP": dict(gas=GAS, bus=1, heat=HEAT),

@@ -20,6 +20,7 @@ from gridflex.devices.converter import (
 from gridflex.devices.ev_parking_lot import EVParkingLot
 from gridflex.devices.generator import ExternalGrid, Generator
 from gridflex.devices.ice_maker import LargeIceMaker
+from gridflex.devices.ice_truck import IceTruck
 from gridflex.devices.isac import ISAC
 from gridflex.devices.load import Load
 from gridflex.devices.renewable import Renewable
@@ -48,6 +49,7 @@ __all__ = [
     "GasBoiler",
     "Generator",
     "HeatPump",
+    "IceTruck",
     "LargeIceMaker",
     "Load",
     "Renewable",
