@@ -79,3 +79,95 @@ def test_bad_legs_are_refused():
     m = model(7.0)  # a leg of 7 h in a 6-period day
     with pytest.raises(gf.InputError, match=r"IceTruck 'truck': leg \(0, 1\) takes 7 periods"):
         m.build()
+
+
+# --- brute force over routes: three stations, every feasible day's route ----------------------
+def three_stations(hours):
+    """A maker at the depot and two ISACs with different loads; every leg `hours` long."""
+    net = pp.create_empty_network()
+    pp.create_bus(net, vn_kv=22.0)
+    m = gf.Model(net, periods=T, net_elements=False)
+    m.add(gf.ExternalGrid(0, [PRICES], name="grid"))
+    yard = gf.Node("yard", gf.carriers.ICE)
+    tanks = [gf.Node(f"tank{k}", gf.carriers.ICE) for k in (1, 2)]
+    m.add(gf.LargeIceMaker(0, yard, capacity_mw=20.0, retention=1.0, name="lim"))
+    for k, (tank, peak) in enumerate(zip(tanks, (10.0, 4.0), strict=True)):
+        cool = gf.Node(f"building{k}", gf.carriers.COOLING)
+        m.add(gf.ISAC(0, cool, ice=tank, ice_making_max_mw=0.0, melting_max_mw=0.2,
+                      retention=1.0, name=f"isac{k}"))  # fmt: skip
+        m.add(gf.CarrierDemand(cool, [[0, 0, 0, peak, peak, peak]], name=f"load{k}"))
+    legs = {(i, j): hours for i in range(3) for j in range(3) if i != j}
+    m.add(gf.IceTruck([yard, *tanks], legs, depot=0, capacity_mwh=40.0, rate_mw=40.0,
+                      retention=1.0, fuel_cost_per_h=FUEL, fixed_cost=FIXED,
+                      name="truck"))  # fmt: skip
+    return m
+
+
+def routes(stations, tau, periods, depot=0):
+    """Every state sequence: ("park", i) or ("drive", (i, j), k) per period, from and back to
+    the depot, legs of `tau` periods, no departure back to where it just came from."""
+    legs = [(i, j) for i in range(stations) for j in range(stations) if i != j]
+
+    def following(state, came_from):
+        if state[0] == "park":
+            i = state[1]
+            yield ("park", i), came_from
+            for leg in legs:
+                if leg[0] == i and not (came_from == leg[1] and came_from is not None):
+                    yield ("drive", leg, 0), None
+        else:
+            _, (i, j), k = state
+            if k + 1 < tau:
+                yield ("drive", (i, j), k + 1), None
+            else:  # arrives: parked at j, or off again at once (not straight back to i)
+                yield ("park", j), i
+                for leg in legs:
+                    if leg[0] == j and leg[1] != i:
+                        yield ("drive", leg, 0), None
+
+    def walk(prefix, state, came_from):
+        if len(prefix) == periods:
+            if prefix[-1] == ("park", depot):
+                yield list(prefix)
+            return
+        for nxt, origin in following(state, came_from):
+            yield from walk([*prefix, nxt], nxt, origin)
+
+    yield from walk([], ("park", depot), None)
+
+
+def as_decisions(route, stations, legs):
+    parked = np.zeros((stations, len(route)))
+    departures = np.zeros((len(legs), len(route)))
+    for t, state in enumerate(route):
+        if state[0] == "park":
+            parked[state[1], t] = 1
+        elif state[2] == 0:
+            departures[legs.index(state[1]), t] = 1
+    return parked, departures
+
+
+@pytest.mark.parametrize("hours", [1.0, 2.0])
+def test_the_milp_route_equals_a_brute_force_over_all_routes(hours):
+    model = three_stations(hours)
+    best = model.solve(mip_rel_gap=0)
+    legs = sorted((i, j) for i in range(3) for j in range(3) if i != j)
+    costs, compiled = [], []
+    for route in routes(3, int(hours), T):
+        parked, departures = as_decisions(route, 3, legs)
+        fixed = {"truck.parked": parked, "truck.departures": departures, "truck.bought": [1.0]}
+        try:
+            result = model.evaluate(fixed)
+        except gf.SolveError:
+            continue  # this route cannot serve the loads (e.g. no time to unload)
+        costs.append(result.objective)
+        compiled.append(result.solve_info["compiled"])
+    home = np.zeros((3, T))
+    home[0] = 1
+    costs.append(model.evaluate({"truck.parked": home, "truck.departures": np.zeros((6, T)),
+                                 "truck.bought": [0.0]}).objective)  # fmt: skip
+    # every enumerated route is feasible in the model (21 day routes with 1-hour legs, 1 with
+    # 2-hour legs, plus staying home), and none outside them is cheaper: the MILP equals the min
+    assert len(costs) == {1.0: 22, 2.0: 2}[hours]
+    assert best.objective == pytest.approx(min(costs), rel=1e-9)
+    assert sum(compiled) <= 2  # one fixed problem, re-solved with each route's values
