@@ -105,15 +105,16 @@ def three_stations(hours):
 
 def routes(stations, tau, periods, depot=0):
     """Every state sequence: ("park", i) or ("drive", (i, j), k) per period, from and back to
-    the depot, legs of `tau` periods, no departure back to where it just came from."""
+    the depot, legs of `tau` periods; arriving, it parks or drives on at once, but not straight
+    back where it came from (eq. 17)."""
     legs = [(i, j) for i in range(stations) for j in range(stations) if i != j]
 
     def following(state, came_from):
-        if state[0] == "park":
+        if state[0] == "park":  # parked a period: it may stay or leave for any station
             i = state[1]
-            yield ("park", i), came_from
+            yield ("park", i), None
             for leg in legs:
-                if leg[0] == i and not (came_from == leg[1] and came_from is not None):
+                if leg[0] == i:
                     yield ("drive", leg, 0), None
         else:
             _, (i, j), k = state
@@ -166,8 +167,8 @@ def test_the_milp_route_equals_a_brute_force_over_all_routes(hours):
     home[0] = 1
     costs.append(model.evaluate({"truck.parked": home, "truck.departures": np.zeros((6, T)),
                                  "truck.bought": [0.0]}).objective)  # fmt: skip
-    # every enumerated route is feasible in the model (21 day routes with 1-hour legs, 1 with
+    # every enumerated route is feasible in the model (35 day routes with 1-hour legs, 3 with
     # 2-hour legs, plus staying home), and none outside them is cheaper: the MILP equals the min
-    assert len(costs) == {1.0: 22, 2.0: 2}[hours]
+    assert len(costs) == {1.0: 36, 2.0: 4}[hours]
     assert best.objective == pytest.approx(min(costs), rel=1e-9)
     assert sum(compiled) <= 2  # one fixed problem, re-solved with each route's values
