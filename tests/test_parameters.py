@@ -63,6 +63,7 @@ VALID = {  # the smallest valid arguments of each class
     "HeatPump": dict(bus=1, heat=HEAT),
     "ElectricChiller": dict(bus=1, cooling=COOL),
     "ISAC": dict(bus=1, cooling=COOL),
+    "RobustWind": dict(bus=1, forecast=0.5, units_max=4),
     "IceTruck": dict(
         stations=[gf.Node("a", gf.carriers.ICE), gf.Node("b", gf.carriers.ICE)],
         legs={(0, 1): 1.0},

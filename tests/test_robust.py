@@ -104,3 +104,42 @@ def test_bad_input_is_refused_clearly():
         worst_case_availability([0.5], 0.1, gamma=11.0)
     with pytest.raises(gf.InputError, match="epsilon must be > 0"):
         worst_case_availability([0.5], 0.0)
+
+
+# --- RobustWind: integer turbines with the worst-case availability ----------------------------
+def wind_model(gamma):
+    import pandapower as pp
+
+    net = pp.create_empty_network()
+    pp.create_bus(net, vn_kv=22.0)
+    model = gf.Model(net, periods=4, net_elements=False)
+    model.add(gf.ExternalGrid(0, 50.0, p_min_mw=0.0, name="grid"))  # no export
+    model.add(gf.Load(0, 3.0, name="load"))
+    model.add(gf.RobustWind(0, 0.8, units_max=20, unit_mw=0.5, cost_per_unit=60.0,
+                            epsilon=0.1, gamma=gamma, name="wt"))  # fmt: skip
+    return model
+
+
+@pytest.mark.parametrize(("gamma", "units"), [(1.0, 8), (0.0, 7)])
+def test_robust_wind_builds_the_hand_count(gamma, units):
+    # a 0.5 MW turbine gives (1 - 0.1 gamma) 0.8 x 0.5 MW for sure; one saves 50 per MWh over
+    # 4 h and costs 60: build while a whole turbine's output is still used (8 x 0.36 = 2.88 MW
+    # of the 3 MW load at gamma = 1; 7 x 0.40 = 2.8 MW at gamma = 0)
+    result = wind_model(gamma).solve()
+    per_unit = (1 - 0.1 * gamma) * 0.8 * 0.5
+    assert result.plan["wt.units"] == pytest.approx([units])
+    hand = 50.0 * (3.0 - units * per_unit) * 4 + 60.0 * units
+    assert result.objective == pytest.approx(hand, rel=1e-9)
+    table = result.tables["res_robust_wind"]
+    np.testing.assert_allclose(table["available_mw"]["wt"], units * per_unit)
+
+
+def test_robust_wind_cost_does_not_fall_with_gamma():
+    costs = [wind_model(g).solve().objective for g in (0.0, 0.5, 1.0, 2.0)]
+    assert all(a <= b + 1e-9 for a, b in itertools.pairwise(costs))
+
+
+def test_robust_wind_refuses_gamma_beyond_one_over_epsilon():
+    model = wind_model(11.0)
+    with pytest.raises(gf.InputError, match=r"Gamma must lie in \[0, 1/epsilon\]"):
+        model.build()

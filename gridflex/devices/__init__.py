@@ -24,6 +24,7 @@ from gridflex.devices.ice_truck import IceTruck
 from gridflex.devices.isac import ISAC
 from gridflex.devices.load import Load
 from gridflex.devices.renewable import Renewable
+from gridflex.devices.robust_wind import RobustWind
 from gridflex.devices.spatial_flex import DataCenter, FastChargingStation, SpatialFlexSet
 from gridflex.devices.storage import Storage
 
@@ -53,6 +54,7 @@ __all__ = [
     "LargeIceMaker",
     "Load",
     "Renewable",
+    "RobustWind",
     "SpatialFlexSet",
     "Storage",
 ]
