@@ -409,6 +409,8 @@ class Model:
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
             raise InputError(f"Model: two devices are named '{twice[0]}' (renamed after add?)")
+        for device in self.devices:  # e.g. a truck's stations must be ice makers' or ISACs'
+            device.check_peers(self.devices)
         members = {id(f) for d in self.devices for f in getattr(d, "sets", ())}
         both = [d for d in self.devices if id(d) in members]
         if both:

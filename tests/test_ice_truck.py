@@ -172,3 +172,21 @@ def test_the_milp_route_equals_a_brute_force_over_all_routes(hours):
     assert len(costs) == {1.0: 36, 2.0: 4}[hours]
     assert best.objective == pytest.approx(min(costs), rel=1e-9)
     assert sum(compiled) <= 2  # one fixed problem, re-solved with each route's values
+
+
+def test_a_station_that_no_maker_or_isac_serves_is_refused():
+    model = model_with_stray_station()
+    with pytest.raises(gf.InputError, match=r"IceTruck 'truck': station 1 \(node 'stray'\)"):
+        model.build()
+
+
+def model_with_stray_station():
+    net = pp.create_empty_network()
+    pp.create_bus(net, vn_kv=22.0)
+    m = gf.Model(net, periods=T, net_elements=False)
+    m.add(gf.ExternalGrid(0, 1.0, name="grid"))
+    yard, stray = gf.Node("yard", gf.carriers.ICE), gf.Node("stray", gf.carriers.ICE)
+    m.add(gf.LargeIceMaker(0, yard, capacity_mw=1.0, name="lim"))
+    m.add(gf.IceTruck([yard, stray], {(0, 1): 1.0, (1, 0): 1.0}, capacity_mwh=1.0, rate_mw=1.0,
+                      name="truck"))  # fmt: skip
+    return m

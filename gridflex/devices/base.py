@@ -351,6 +351,10 @@ class Device(Declared):
     def derive(self, values, ctx):
         """Device-specific cross-checks and derived values, added to ``values`` in place."""
 
+    def check_peers(self, devices):
+        """Checks against the other devices of the model (before any build); none by default.
+        Raise :class:`~gridflex.errors.InputError` naming this device and what is missing."""
+
     def build(self, ctx, values=None):
         """Create everything this device adds to a model: a :class:`DeviceBuild`."""
         values = self.check(ctx) if values is None else values

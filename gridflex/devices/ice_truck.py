@@ -118,6 +118,20 @@ class IceTruck(PortDevice):
                 f"block of {longest}"
             )
 
+    def check_peers(self, devices):
+        """Every station must be the ice node of a large ice maker or of an ISAC's tank."""
+        from gridflex.devices.ice_maker import LargeIceMaker
+        from gridflex.devices.isac import ISAC
+
+        served = {id(node) for d in devices if isinstance(d, ISAC | LargeIceMaker)
+                  for node in (getattr(d, "ice", None) or ())}  # fmt: skip
+        for k, node in enumerate(self.stations):
+            if id(node) not in served:
+                raise InputError(
+                    f"{self.owner}: station {k} (node '{node.name}') is the ice node of no "
+                    "LargeIceMaker or ISAC in the model; a truck can only load or unload there"
+                )
+
     # --- model ------------------------------------------------------------------------------
     def formulate(self, b):
         v, T, S, L = b.values, b.ctx.T, self.n, len(b.values.leg_list)
