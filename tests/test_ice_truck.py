@@ -190,3 +190,32 @@ def model_with_stray_station():
     m.add(gf.IceTruck([yard, stray], {(0, 1): 1.0, (1, 0): 1.0}, capacity_mwh=1.0, rate_mw=1.0,
                       name="truck"))  # fmt: skip
     return m
+
+
+def paper_routes(stations, periods, depot=0):
+    """Routes under the printed eqs. (15)-(19) with one-hour legs: a state (i, j) per period
+    (i = j parked, i != j driving), (16) a parked truck stays or leaves from where it is, (17)
+    a truck that drove i -> j is at j next, not driving back to i, (18) the first period starts
+    at the depot, (19) the last is parked there (notes-002 §2.3)."""
+
+    def walk(prefix):
+        if len(prefix) == periods:
+            if prefix[-1] == (depot, depot):
+                yield list(prefix)
+            return
+        i, j = prefix[-1] if prefix else (depot, depot)
+        for k in range(stations):
+            if i != j and k == i:  # (17): not straight back
+                continue
+            yield from walk([*prefix, (j, k)])
+
+    yield from walk([])
+
+
+def test_one_hour_legs_reproduce_the_printed_routing_equations():
+    def as_pairs(route):
+        return tuple((s[1], s[1]) if s[0] == "park" else s[1] for s in route)
+
+    ours = {as_pairs(route) for route in routes(3, 1, T)}
+    theirs = {tuple(route) for route in paper_routes(3, T)}
+    assert ours == theirs and len(ours) == 35
