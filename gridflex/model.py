@@ -544,20 +544,7 @@ class Model:
             )
         for constraint in self._built_problem.constraints:  # no duals left from earlier solves
             clear_duals(constraint)
-        if sources:
-            used, problem, info = solve_lazy(
-                self.problem, sources, solver, max_rounds=limit, **solver_options
-            )
-        else:
-            live = self._live_solve(solver, solver_options)
-            problem = self.problem
-            info = {"method": "direct", "iterations": 1, "constraints_added": 0}
-            if live is not None:
-                used, info = "HIGHS", info | live
-            else:
-                used, attempts = solve_robust(self.problem, solver, **solver_options)
-                if len(attempts) > 1:  # a numerical failure, then another solver
-                    info["attempts"] = attempts
+        used, problem, info = self._run_solver(solver, sources, limit, solver_options)
         if milp_prices and problem.is_mixed_integer():
             self._duals_from_fixed_integers(problem, **solver_options)
         if (self._fixes or self._relaxed_now) and self.problem is self._assembled:
@@ -570,6 +557,25 @@ class Model:
             result.solve_info["rebuilt_because"] = self.rebuild_reason
         if self._relaxed_now:  # a relaxation: a lower bound, its plan may be fractional
             result.solve_info["relaxed"] = [d.name for d in self._relaxed_now]
+        return self._with_plan(result, problem)
+
+    def _run_solver(self, solver, sources, limit, options):
+        """``(solver used, solved problem, info)``: lazy rows, the live HiGHS LP, or
+        :func:`~gridflex.solvers.solve_robust` with its fallbacks."""
+        if sources:
+            return solve_lazy(self.problem, sources, solver, max_rounds=limit, **options)
+        info = {"method": "direct", "iterations": 1, "constraints_added": 0}
+        live = self._live_solve(solver, options)
+        if live is not None:
+            return "HIGHS", self.problem, info | live
+        used, attempts = solve_robust(self.problem, solver, **options)
+        if len(attempts) > 1:  # a numerical failure, then another solver
+            info["attempts"] = attempts
+        return used, self.problem, info
+
+    def _with_plan(self, result, problem):
+        """The planning parts of a result: plan, fixed decisions' marginals, investments and
+        built branches."""
         result.plan = {
             d.name: d.value() for d in self.decisions_of_build() if d.role is Role.INVESTMENT
         }

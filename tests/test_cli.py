@@ -230,15 +230,19 @@ def test_validate_without_saved_result_is_a_clear_error(tmp_path, capsys):
 
 
 # --- the console (issue 18) -----------------------------------------------------------------
-def _subprocess(*args):
-    """``gridflex ARGS`` in a fresh interpreter (HiGHS prints its banner once per process)."""
+def _python(code, *args):
+    """``python -c code ARGS`` in a fresh interpreter: (exit code, stdout, stderr)."""
     import subprocess
     import sys
 
-    code = "import sys; from gridflex.cli import main; sys.exit(main(sys.argv[1:]))"
     done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
                           cwd=Path(__file__).parent)  # fmt: skip
     return done.returncode, done.stdout, done.stderr
+
+
+def _subprocess(*args):
+    """``gridflex ARGS`` in a fresh interpreter (HiGHS prints its banner once per process)."""
+    return _python("import sys; from gridflex.cli import main; sys.exit(main(sys.argv[1:]))", *args)
 
 
 def test_run_prints_no_solver_banner_and_fits_the_console(tmp_path):
@@ -256,15 +260,10 @@ def test_quiet_prints_nothing_but_errors(tmp_path):
 
 
 def test_help_and_version_load_no_numerical_library():
-    import subprocess
-    import sys
-
     code = ("import sys; from gridflex.cli import build_parser; build_parser(); "
             "import gridflex; print(gridflex.__version__, sorted(m for m in "
             "('cvxpy', 'pandapower', 'pandas', 'numpy') if m in sys.modules))")  # fmt: skip
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=Path(__file__).parent)  # fmt: skip
-    assert done.stdout.split(maxsplit=1) == ["0.1.0", "[]\n"]
+    assert _python(code)[1].split(maxsplit=1) == ["0.1.0", "[]\n"]
     assert run_cli(["networks"])[0] == 0
     with pytest.raises(SystemExit):
         main(["--version"])
@@ -306,12 +305,7 @@ def test_ac_verdict_in_words():
 
 
 def test_lazy_import_keeps_submodules_and_names_reachable():
-    import subprocess
-    import sys
-
     code = ("import gridflex as gf; from gridflex import Storage; "
             "print(gf.scenario.load_scenario.__name__, gf.plot.dispatch.__name__, "
             "gf.networks.ieee14.__name__, Storage.__name__, 'Model' in dir(gf))")  # fmt: skip
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=Path(__file__).parent)  # fmt: skip
-    assert done.stdout.split() == ["load_scenario", "dispatch", "ieee14", "Storage", "True"]
+    assert _python(code)[1].split() == ["load_scenario", "dispatch", "ieee14", "Storage", "True"]

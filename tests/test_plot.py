@@ -47,7 +47,7 @@ def _all_axes(fig):
     return [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
 
 
-def check(fig, units=True):
+def assert_readable(fig, units=True):
     """Axis labels with units, legends outside their axes, every artist inside the figure."""
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
@@ -75,7 +75,7 @@ def check(fig, units=True):
 def test_dispatch_stack_meets_demand(solved):
     _, result, _ = solved
     fig = plot.dispatch(result)
-    check(fig)
+    assert_readable(fig)
     demand = fig.axes[0].lines[-1].get_ydata()
     production = sum(np.clip(np.asarray(r.p_mw), 0, None).sum(axis=0) for r in result.injections)
     np.testing.assert_allclose(production, demand, atol=1e-6)  # lossless: the stack = demand
@@ -84,22 +84,22 @@ def test_dispatch_stack_meets_demand(solved):
 @pytest.mark.parametrize("name", ["storage", "prices", "reserves"])
 def test_result_plots(solved, name):
     _, result, _ = solved
-    check(getattr(plot, name)(result))
+    assert_readable(getattr(plot, name)(result))
 
 
 def test_ac_plots(solved):
     model, _, report = solved
-    check(plot.ac_validation(report))
-    check(plot.network_map(model.net, report), units=False)
+    assert_readable(plot.ac_validation(report))
+    assert_readable(plot.network_map(model.net, report), units=False)
 
 
 def test_sweep_and_convergence():
     table = pd.DataFrame({"cost": [3.0, 2.0, 2.5], "shedding": [5.0, 1.0, 0.0]},
                          index=pd.Index([0.5, 1.0, 1.5], name="EV scale"))  # fmt: skip
-    check(plot.sweep(table, {"cost": "$", "shedding": "MWh"}))
+    assert_readable(plot.sweep(table, {"cost": "$", "shedding": "MWh"}))
     bounds = pd.DataFrame({"lower": [1.0, 2.0, 2.4], "upper": [4.0, 3.0, 2.5]},
                           index=pd.Index([1, 2, 3], name="iteration"))  # fmt: skip
-    check(plot.convergence(bounds))
+    assert_readable(plot.convergence(bounds))
 
 
 def test_blocks_on_the_time_axis():
@@ -108,7 +108,7 @@ def test_blocks_on_the_time_axis():
     model.add(gf.Generator(0, 100.0, cost_per_mwh=10.0, name="gen"))
     model.add(gf.Load(1, 50.0, name="load"))
     fig = plot.dispatch(model.solve())
-    check(fig)
+    assert_readable(fig)
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["scenario_0", "scenario_1"]
 
 

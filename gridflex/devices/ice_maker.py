@@ -24,6 +24,7 @@ from gridflex.devices.blocks import storage_dynamics
 from gridflex.devices.ports import Port, PortDevice
 from gridflex.errors import InputError
 from gridflex.parameters import Number
+from gridflex.profiles import as_column
 
 
 class LargeIceMaker(PortDevice):
@@ -86,15 +87,15 @@ class LargeIceMaker(PortDevice):
         given = b.variable("ice_out_mw", shape, nonneg=True)
         stock = b.variable("e_mwh", shape, nonneg=True)
         if v.capacity_mw is not None:
-            rating, cons = np.reshape(v.capacity_mw, (-1, 1)), []
+            rating, cons = as_column(v.capacity_mw), []
         else:
             size = b.variable("capacity_mw", (self.n,), Role.INVESTMENT, nonneg=True)
             rating, cons = cp.reshape(size, (self.n, 1), order="C"), [size <= v.capacity_max_mw]
-        eta = np.reshape(v.eta_ice, (-1, 1))
-        room = cp.multiply(np.reshape(v.store_hours, (-1, 1)) * eta, rating)
+        eta = as_column(v.eta_ice)
+        room = cp.multiply(as_column(v.store_hours) * eta, rating)
         inflow = dt * (cp.multiply(eta, power) - given)
         initial = v.stock_initial_mwh if b.ctx.time.open_first.size else None
-        kept = np.reshape(v.retention**dt, (-1, 1))
+        kept = as_column(v.retention**dt)
         return [
             *cons,
             power <= rating @ np.ones((1, b.ctx.T)),  # (24)
@@ -119,9 +120,9 @@ class LargeIceMaker(PortDevice):
         before = b.ctx.time.previous(stock, v.stock_initial_mwh)
         return {
             "p_mw": power,
-            "capacity_mw": np.reshape(rating, (-1, 1)) * np.ones_like(power),
+            "capacity_mw": as_column(rating) * np.ones_like(power),
             "e_mwh": stock,
-            "ice_made_mwh": dt * np.reshape(v.eta_ice, (-1, 1)) * power,
+            "ice_made_mwh": dt * as_column(v.eta_ice) * power,
             "ice_given_mwh": dt * given,
-            "ice_lost_mwh": (1 - np.reshape(v.retention**dt, (-1, 1))) * before,
+            "ice_lost_mwh": (1 - as_column(v.retention**dt)) * before,
         }

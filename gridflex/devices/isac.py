@@ -33,6 +33,7 @@ from gridflex.devices.blocks import storage_dynamics
 from gridflex.devices.ports import Port, PortDevice
 from gridflex.errors import InputError
 from gridflex.parameters import Number
+from gridflex.profiles import as_column
 
 
 class ISAC(PortDevice):
@@ -96,7 +97,7 @@ class ISAC(PortDevice):
         making = b.variable("p_ice_making_mw", shape, nonneg=True)
         melting = b.variable("p_melting_mw", shape, nonneg=True)
         tank = b.variable("e_mwh", shape, nonneg=True)
-        col = _column
+        col = as_column
         inflow = dt * (cp.multiply(col(v.eta_ice), making) - cp.multiply(col(v.eta_melt), melting))
         if v.ice is not None:
             inflow = inflow + dt * b.variable("delivered_mw", shape, nonneg=True)
@@ -113,8 +114,8 @@ class ISAC(PortDevice):
     def port_flows(self, b):
         v = b.values
         chiller, making, melting = b["p_chiller_mw"], b["p_ice_making_mw"], b["p_melting_mw"]
-        cooling = cp.multiply(_column(v.cop_chiller), chiller) + cp.multiply(
-            _column(v.eta_melt), melting
+        cooling = cp.multiply(as_column(v.cop_chiller), chiller) + cp.multiply(
+            as_column(v.eta_melt), melting
         )  # (31)
         flows = {"bus": -(chiller + making + melting), "cooling": cooling}
         if v.ice is not None:
@@ -128,22 +129,18 @@ class ISAC(PortDevice):
         chiller, making = b.value("p_chiller_mw"), b.value("p_ice_making_mw")
         melting, tank = b.value("p_melting_mw"), b.value("e_mwh")
         delivered = b.value("delivered_mw") if "delivered_mw" in b.variables else 0 * tank
-        kept = _column(v.retention**dt)
+        kept = as_column(v.retention**dt)
         before = b.ctx.time.previous(tank, v.tank_initial_mwh)
         return {
             "p_mw": chiller + making + melting,
             "p_chiller_mw": chiller,
             "p_ice_making_mw": making,
             "p_melting_mw": melting,
-            "cooling_chiller_mw": _column(v.cop_chiller) * chiller,
-            "cooling_ice_mw": _column(v.eta_melt) * melting,
+            "cooling_chiller_mw": as_column(v.cop_chiller) * chiller,
+            "cooling_ice_mw": as_column(v.eta_melt) * melting,
             "e_mwh": tank,
-            "ice_made_mwh": dt * _column(v.eta_ice) * making,
+            "ice_made_mwh": dt * as_column(v.eta_ice) * making,
             "ice_delivered_mwh": dt * delivered,
-            "ice_melted_mwh": dt * _column(v.eta_melt) * melting,
+            "ice_melted_mwh": dt * as_column(v.eta_melt) * melting,
             "ice_lost_mwh": (1 - kept) * before,
         }
-
-
-def _column(values):
-    return np.asarray(values, dtype=float).reshape(-1, 1)
