@@ -6,6 +6,7 @@ import pandapower as pp
 import pytest
 
 import gridflex as gf
+from gridflex.timeaxis import Block
 
 T = 6
 PRICES = [0.36, 0.36, 0.36, 1.05, 1.05, 1.05]
@@ -13,16 +14,18 @@ COOLING = [0.0, 0.0, 0.0, 10.0, 10.0, 10.0]
 FUEL, FIXED = 0.1, 0.5
 
 
-def model(hours, bought="decide"):
+def model(hours, bought="decide", periods=T):
     net = pp.create_empty_network()
     pp.create_bus(net, vn_kv=22.0)
-    m = gf.Model(net, periods=T, net_elements=False)
-    m.add(gf.ExternalGrid(0, [PRICES], name="grid"))
+    m = gf.Model(net, periods=periods, net_elements=False)
+    days = len(m.time.index) // T
+    m.add(gf.ExternalGrid(0, [PRICES * days], name="grid"))
     yard, tank = gf.Node("yard", gf.carriers.ICE), gf.Node("tank", gf.carriers.ICE)
     cool = gf.Node("building", gf.carriers.COOLING)
     m.add(gf.LargeIceMaker(0, yard, capacity_mw=20.0, retention=1.0, name="lim"))
     m.add(gf.ISAC(0, cool, ice=tank, ice_making_max_mw=0.0, retention=1.0, name="isac"))
-    m.add(gf.CarrierDemand(cool, [COOLING], name="load"))
+    cooling = COOLING + [0.0] * T * (days - 1)  # the first day hot, any others without cooling
+    m.add(gf.CarrierDemand(cool, [cooling], name="load"))
     m.add(gf.IceTruck([yard, tank], {(0, 1): hours, (1, 0): hours}, depot=0,
                       capacity_mwh=40.0, rate_mw=40.0, retention=1.0, fuel_cost_per_h=FUEL,
                       fixed_cost=FIXED, bought=bought, name="truck"))  # fmt: skip
@@ -40,20 +43,45 @@ def test_ice_made_in_the_valley_is_trucked_to_the_isac(hours):
     assert result.plan["truck.bought"] == pytest.approx([1.0])
     truck = result.tables["res_ice_truck"]
     parked = truck["parked"].to_numpy()
-    driving = truck["truck_driving"]["truck_0"].to_numpy()
+    driving = truck["truck_driving"]["truck@yard"].to_numpy()
     np.testing.assert_allclose(parked.sum(axis=1) + driving, 1.0)  # one state per period
     assert driving.sum() == pytest.approx(2 * hours)  # two legs of `hours` periods each
     assert parked[-1, 0] == 1.0  # back at the depot at the end of the day
     # ice conserved: maker -> truck at the yard, truck -> tank at the ISAC
     lim, isac = result.tables["res_ice_maker"], result.tables["res_isac"]
     loaded = truck["loaded_mwh"]
-    np.testing.assert_allclose(lim["ice_given_mwh"]["lim"], loaded["truck_0"], atol=1e-9)
-    np.testing.assert_allclose(isac["ice_delivered_mwh"]["isac"], -loaded["truck_1"], atol=1e-9)
-    load = truck["truck_e_mwh"]["truck_0"].to_numpy()
+    np.testing.assert_allclose(lim["ice_given_mwh"]["lim"], loaded["truck@yard"], atol=1e-9)
+    np.testing.assert_allclose(isac["ice_delivered_mwh"]["isac"], -loaded["truck@tank"], atol=1e-9)
+    load = truck["truck_e_mwh"]["truck@yard"].to_numpy()
     change = load - np.roll(load, 1)  # cyclic over the day (eq. 23)
-    np.testing.assert_allclose(change, loaded.sum(axis=1) - truck["truck_ice_lost_mwh"]["truck_0"],
-                               atol=1e-9)  # fmt: skip
+    lost = truck["truck_ice_lost_mwh"]["truck@yard"]
+    np.testing.assert_allclose(change, loaded.sum(axis=1) - lost, atol=1e-9)
     assert isac["ice_melted_mwh"]["isac"].sum() == pytest.approx(30.0)
+
+
+def test_each_typical_day_routes_and_balances_on_its_own():
+    # a hot day (weight 2) with the cooling load and a cool day (weight 3) without: the truck
+    # makes its round trip on the hot day only, starts and ends each day at the depot, and ice
+    # neither crosses days nor appears: per block, made = delivered = melted (retention 1)
+    blocks = [Block("hot", T, weight=2.0), Block("cool", T, weight=3.0)]
+    result = model(1.0, periods=blocks).solve()
+    hand = 2 * (0.36 * 30 / 2.8 + 1.05 * 30 / 42.5 + 2 * FUEL) + FIXED
+    assert result.objective == pytest.approx(hand, rel=1e-9)
+    truck = result.tables["res_ice_truck"]
+    for day, legs in (("hot", 2.0), ("cool", 0.0)):
+        parked = truck["parked"].loc[day].to_numpy()
+        driving = truck["truck_driving"]["truck@yard"].loc[day].to_numpy()
+        assert parked[-1, 0] == 1.0  # back at the depot; from it in the first period (eq. 18):
+        assert parked[0, 0] + driving[0] == 1.0 and parked[0, 1] == 0.0
+        assert driving.sum() == pytest.approx(legs)
+        made = result.tables["res_ice_maker"]["ice_given_mwh"]["lim"].loc[day].sum()
+        isac = result.tables["res_isac"].loc[day]
+        delivered = isac["ice_delivered_mwh"]["isac"].sum()
+        assert made == pytest.approx(delivered, abs=1e-9)
+        assert isac["ice_melted_mwh"]["isac"].sum() == pytest.approx(delivered, abs=1e-9)
+        load = truck["truck_e_mwh"]["truck@yard"].loc[day].to_numpy()  # cyclic in its day
+        loaded = truck["loaded_mwh"].loc[day].to_numpy().sum(axis=1)
+        np.testing.assert_allclose(load - np.roll(load, 1), loaded, atol=1e-9)
 
 
 def test_no_round_trip_when_two_legs_and_a_stop_exceed_the_day():
@@ -67,7 +95,7 @@ def test_a_given_truck_that_is_not_bought_stays_home():
     result = model(1.0, bought=False).solve()
     assert result.objective == pytest.approx(1.05 * 30 / 4.2, rel=1e-9)
     truck = result.tables["res_ice_truck"]
-    assert (truck["parked"]["truck_0"] == 1).all()
+    assert (truck["parked"]["truck@yard"] == 1).all()
 
 
 def test_bad_legs_are_refused():

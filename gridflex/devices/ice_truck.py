@@ -200,6 +200,12 @@ class IceTruck(PortDevice):
             terms["investment"] = cp.Constant(float(v.fixed_cost))
         return terms
 
+    def labels(self, values):
+        """``"<truck>@<station node>"`` per station unless labels are given."""
+        if self._unit_labels is not None:
+            return self.unit_labels
+        return [f"{self.name}@{node.name}" for node in values.stations]
+
     def results(self, b):
         """Per station: parked (0/1), ice loaded (> 0) or unloaded (< 0); the truck's load,
         driving state and ice lost repeated on every row (one truck)."""
