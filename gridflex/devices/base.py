@@ -18,7 +18,6 @@ the build. The network sees a device only through the build's injections and ter
 device never reaches into the formulation. See :mod:`gridflex.conventions` for signs.
 """
 
-import enum
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import ClassVar
@@ -30,6 +29,7 @@ import pandas as pd
 from gridflex.conventions import CONSUMER
 from gridflex.errors import InputError
 from gridflex.parameters import Buses, Declared, declared_parameters
+from gridflex.roles import Role
 from gridflex.timeaxis import TimeAxis
 
 
@@ -65,14 +65,6 @@ class BuildContext:
         """``sum_t w_t sum_i expr[i, t]``: a cost rate (per hour) over the periods' hours."""
         per_period = cp.sum(expr, axis=0) if len(expr.shape) == 2 else expr
         return per_period @ self.cost_hours
-
-
-class Role(enum.Enum):
-    """What a decision variable stands for: how a study may fix, relax or split it."""
-
-    OPERATION = "operation"  # per period: power, energy, products
-    COMMITMENT = "commitment"  # binaries per period: on/off, modes
-    INVESTMENT = "investment"  # build decisions, shared by all periods
 
 
 @dataclass(eq=False)

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import cvxpy as cp
 import numpy as np
 
-from gridflex.devices.base import Role
 from gridflex.errors import InputError
+from gridflex.roles import Role
 from gridflex.solvers import substitute_problem
 
 
@@ -79,7 +79,7 @@ class Decision:
         if self.integer:
             if not np.allclose(arr, np.round(arr), atol=tol, rtol=0):
                 raise InputError(f"decision '{self.name}' is integer; got {_show(arr)}")
-            arr = np.round(arr)
+            arr = np.round(arr) + 0.0  # no -0.0
         low = 0.0 if attributes["boolean"] or attributes["nonneg"] else -np.inf
         high = 1.0 if attributes["boolean"] else (0.0 if attributes["nonpos"] else np.inf)
         if ((arr < low - tol) | (arr > high + tol)).any():

@@ -39,9 +39,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from gridflex.devices.base import Role
 from gridflex.errors import InputError
 from gridflex.parameters import Custom
+from gridflex.roles import Role
 from gridflex.timeaxis import ONE_YEAR
 
 CHARGES = ("once", "annuity", "capital", "one_annuity")

@@ -1,0 +1,313 @@
+"""Benders decomposition of any planning model over its investment and integer decisions.
+
+The master (a MILP, HiGHS) holds the chosen decisions ``x`` (by default every investment and
+every integer decision, as seed 002 eqs. 50-56), the constraints on them alone, their costs
+``M(x)`` and one epigraph variable per cut group; the subproblem (LP or SOCP: HiGHS or
+Clarabel) is the rest of the model with ``x`` held at the master's proposal. Each iteration
+``l``:
+
+1. solve the master: its optimum (its MIP dual bound when solved to a gap) is a lower bound
+   ``LB_l``, kept non-decreasing (``LB = max_k LB_k``: every one is valid);
+2. solve the subproblem at the proposal: ``UB_l = M(x_l) + R(x_l)`` is the cost of a feasible
+   plan, ``UB* = min_k UB_k``;
+3. add the optimality cut ``theta >= R(x_l) + g_l (x - x_l)``, ``g_l`` the duals of the
+   constraints that hold ``x`` (single cut: the paper's eq. 54), or one cut per block
+   (``cuts="multi"``, :mod:`gridflex.problems.decompose`); for an infeasible subproblem a
+   feasibility cut (or an elastic recourse with a stated penalty);
+4. stop when ``(UB* - LB) <= gap |UB*|`` or after ``max_iterations``.
+
+The best plan is then evaluated exactly (``model.evaluate``): its :class:`~gridflex.results.
+Results` are the answer. Nothing here knows what the decisions mean; the model is left as it was.
+A floor on the subproblem's cost (its minimum with every integer relaxed, or ``floor=``) bounds
+the first masters.
+"""
+
+import time
+from dataclasses import dataclass, field
+
+import cvxpy as cp
+import numpy as np
+import pandas as pd
+
+from gridflex import console
+from gridflex.errors import InputError, SolveError
+from gridflex.problems.decisions import by_name, fixed_problem
+from gridflex.problems.decompose import BlockSplit, SubProblem, split_problem
+from gridflex.solvers import PROVEN, LiveLP, solve_robust
+
+COLUMNS = ["lower_bound", "upper_bound", "best_upper_bound", "gap", "cut", "violation",
+           "master_s", "subproblem_s"]  # fmt: skip
+
+
+@dataclass
+class BendersResult:
+    """What :func:`benders` found.
+
+    Attributes
+    ----------
+    result : Results
+        The best plan evaluated exactly (``model.evaluate(plan)``).
+    plan : dict
+        ``{decision name: values}`` of the master decisions in the best plan.
+    bounds : pandas.DataFrame
+        One row per iteration: ``lower_bound``, ``upper_bound`` (NaN when the proposal was
+        infeasible), ``best_upper_bound``, relative ``gap``, the ``cut`` added, the elastic
+        ``violation``, and the seconds in master and subproblem.
+    converged : bool
+        The gap was reached (else the iteration limit stopped it).
+    """
+
+    result: object
+    plan: dict
+    bounds: pd.DataFrame
+    converged: bool
+    info: dict = field(default_factory=dict)
+
+    @property
+    def objective(self):
+        return self.result.objective
+
+    @property
+    def iterations(self):
+        return len(self.bounds)
+
+    def plot(self, title="Benders bounds"):
+        """The bounds per iteration (:func:`gridflex.plot.convergence`)."""
+        from gridflex.plot import convergence
+
+        return convergence(self.bounds[["lower_bound", "upper_bound", "best_upper_bound"]],
+                           title=title)  # fmt: skip
+
+
+def benders(model, master=None, *, cuts="single", gap=1e-4, max_iterations=100,
+            recourse="feasibility", penalty=None, floor=None, master_options=None,
+            solver=None, **solver_options):  # fmt: skip
+    """Solve ``model`` by Benders decomposition (see the module docstring).
+
+    Parameters
+    ----------
+    model : Model
+        Any model with decisions (no decision fixed or relaxed now).
+    master : list of str, optional
+        Decision names for the master (default: every investment and integer decision).
+    cuts : {"single", "multi"}
+        One aggregated cut per iteration (the paper), or one per block.
+    gap : float
+        Relative gap ``(UB* - LB) / |UB*|`` at which to stop (1e-4).
+    max_iterations : int
+    recourse : {"feasibility", "elastic"}
+        Infeasible proposals: cut off by a feasibility cut, or priced by ``penalty`` per unit
+        of violation of every linear constraint of the subproblem.
+    penalty : float
+        Price of a unit of violation for ``recourse="elastic"`` (required there).
+    floor : float, optional
+        A lower bound of the subproblem's cost over every plan (default: computed, the
+        subproblem with every integer relaxed).
+    master_options : dict
+        For the master's HiGHS solve (default: a MIP gap of ``gap / 10``).
+    solver, **solver_options
+        For the subproblem and the final evaluation (as :meth:`Model.solve`).
+
+    Returns
+    -------
+    BendersResult
+    """
+    state = _setup(model, master, cuts, recourse, penalty, gap)
+    state.master_options = {"mip_rel_gap": gap / 10} | dict(master_options or {})
+    state.sub_options = (solver, solver_options)
+    state.floor = _floor(state) if floor is None else float(floor)
+    rows, converged = [], False
+    for _ in console.progress(range(max_iterations), "Benders", total=max_iterations):
+        rows.append(_iterate(state))
+        if rows[-1]["gap"] <= gap:
+            converged = True
+            break
+    if state.best is None:
+        raise SolveError("Benders: no feasible plan found in "
+                         f"{max_iterations} iterations", status="iteration_limit")  # fmt: skip
+    bounds = pd.DataFrame(rows, columns=COLUMNS)
+    bounds.index = pd.RangeIndex(1, len(bounds) + 1, name="iteration")
+    result = model.evaluate(state.best, solver=solver, **solver_options)
+    info = {"cuts": cuts, "recourse": recourse, "floor": state.floor, "master": state.names}
+    return BendersResult(result, state.best, bounds, converged, info)
+
+
+@dataclass
+class _State:
+    model: object
+    decisions: list
+    split: object
+    sub: object
+    blocks: object  # BlockSplit or None
+    recourse: str
+    names: list
+    theta: object = None
+    cuts: list = field(default_factory=list)
+    lower: float = -np.inf
+    upper: float = np.inf
+    best: dict = None
+    floor: float = None
+    master_options: dict = None
+    sub_options: tuple = None
+
+
+def _setup(model, master, cuts, recourse, penalty, gap):
+    if cuts not in ("single", "multi"):
+        raise InputError(f"benders: cuts must be 'single' or 'multi', got {cuts!r}")
+    if recourse not in ("feasibility", "elastic"):
+        raise InputError(f"benders: recourse must be 'feasibility' or 'elastic', got {recourse!r}")
+    if recourse == "elastic" and not (isinstance(penalty, int | float) and penalty > 0):
+        raise InputError(f"benders: recourse='elastic' needs a penalty > 0, got {penalty!r}")
+    if not (isinstance(gap, int | float) and gap >= 0):
+        raise InputError(f"benders: gap must be a number >= 0, got {gap!r}")
+    if model.fixed or model.relaxed:
+        raise InputError("benders: the model has fixed or relaxed decisions; unfix/unrelax it")
+    decisions = _master_decisions(model, master)
+    problem = model.problem if model.problem is not None else model.build()
+    split = split_problem(problem, decisions)
+    start = {d: np.zeros(d.variable.shape) for d in decisions}
+    sub = SubProblem(split, start, penalty if recourse == "elastic" else None)
+    blocks = BlockSplit(sub, model.time.block_of) if cuts == "multi" else None
+    state = _State(model, decisions, split, sub, blocks, recourse, [d.name for d in decisions])
+    state.theta = cp.Variable(1 if blocks is None else blocks.B, name="benders_theta")
+    return state
+
+
+def _master_decisions(model, master):
+    decisions = model.decisions()
+    if master is None:
+        chosen = [d for d in decisions if d.role.value == "investment" or d.integer]
+    else:
+        if isinstance(master, str):
+            raise InputError(f"benders: master must be a list of decision names, got {master!r}")
+        chosen = list(by_name(decisions, list(master)).values())
+    if not chosen:
+        raise InputError("benders: the model has no investment or integer decision to split on")
+    return chosen
+
+
+def _floor(state):
+    """Least subproblem cost with every integer decision relaxed (a valid floor of theta)."""
+    integer = [d for d in state.model.decisions() if d.integer]
+    base = cp.Problem(cp.Minimize(state.split.sub_cost),
+                      state.split.master_constraints + state.split.sub_constraints)  # fmt: skip
+    relaxed, _, _ = fixed_problem(base, {}, relaxed=integer)
+    try:
+        solve_robust(relaxed, state.sub_options[0])
+    except SolveError as exc:
+        if exc.status == cp.UNBOUNDED:
+            raise InputError("benders: the operating cost is unbounded below over the relaxed "
+                             "plans; give floor= a lower bound") from exc  # fmt: skip
+        raise
+    return float(relaxed.value)
+
+
+def _iterate(state):
+    """One master solve, one subproblem solve, one cut: a row of the bounds table."""
+    started = time.perf_counter()
+    proposal, master_cost, bound = _solve_master(state)
+    state.lower = max(state.lower, bound)
+    master_s = time.perf_counter() - started
+    cut, upper, violation = _cut(state, proposal, master_cost)
+    state.cuts += cut
+    if np.isfinite(upper) and upper < state.upper:
+        state.upper, state.best = upper, proposal
+    best = state.upper
+    gap = (best - state.lower) / max(abs(best), 1e-9) if np.isfinite(best) else np.inf
+    return {
+        "lower_bound": state.lower, "upper_bound": upper, "best_upper_bound": best,
+        "gap": max(gap, 0.0), "cut": "optimality" if np.isfinite(upper) or violation else
+        "feasibility", "violation": violation, "master_s": master_s,
+        "subproblem_s": time.perf_counter() - started - master_s,
+    }  # fmt: skip
+
+
+def _solve_master(state):
+    """``(proposal {name: values}, M(x), lower bound)``."""
+    split, theta = state.split, state.theta
+    extra = 0.0 if state.blocks is None else state.blocks.master_terms(state.decisions)
+    objective = cp.Minimize(split.master_cost + extra + cp.sum(theta))
+    floor = [cp.sum(theta) + extra >= state.floor]  # theta (+ S's part in x alone) >= floor
+    master = cp.Problem(objective, split.master_constraints + floor + state.cuts)
+    try:
+        solve_robust(master, "HIGHS", **state.master_options)
+    except SolveError as exc:
+        if exc.status in PROVEN:
+            raise SolveError(f"Benders master is {exc.status}: the master decisions' own "
+                             "constraints admit no plan, or an unbounded one (give every "
+                             "decided capacity an upper bound)", status=exc.status,
+                             solver="HIGHS") from exc  # fmt: skip
+        raise
+    proposal = {d.name: d.checked(d.variable.value) for d in state.decisions}
+    return proposal, float(split.master_cost.value), _master_bound(master)
+
+
+def _master_bound(master):
+    """The master's MIP dual bound (its optimum when solved to a zero gap or an LP)."""
+    info = master.solver_stats.extra_stats
+    if not master.is_mixed_integer() or info is None:
+        return float(master.value)
+    slack = float(info.objective_function_value) - float(info.mip_dual_bound)
+    return float(master.value) - max(slack, 0.0)
+
+
+def _cut(state, proposal, master_cost):
+    """``(cut constraints, upper bound, violation)`` for ``proposal`` (``M(x_hat)``: its cost
+    in the master)."""
+    sub = state.sub
+    sub.hold(proposal)
+    try:
+        _solve_sub(state, sub.problem)
+    except SolveError as exc:
+        if exc.status not in (cp.INFEASIBLE, "infeasible_or_unbounded"):
+            raise
+        return _feasibility_cut(state, proposal), np.inf, 0.0
+    violation = sub.violation()
+    slopes = sub.slopes(sub.problem, sub.fixing)
+    value = float(sub.problem.value)  # R(x_hat), the elastic penalty included
+    upper = master_cost + value if violation <= 1e-6 else np.inf
+    if state.blocks is None:
+        return [_optimality(state, 0, value, slopes, proposal)], upper, violation
+    parts = state.blocks.parts(value, slopes, proposal)
+    cuts = [_optimality(state, b, v, g, proposal) for b, (v, g) in enumerate(parts)]
+    return cuts, upper, violation
+
+
+def _solve_sub(state, problem):
+    solver, options = state.sub_options
+    if LiveLP.suits(problem, solver, options):
+        live = getattr(state, "_live", None)
+        if live is None or live.problem is not problem:
+            live = state._live = LiveLP(problem)
+        try:
+            if live.solve(options) is not None:
+                return
+        except SolveError as exc:  # unproven: the usual path below, with its fallbacks
+            if exc.status in PROVEN:
+                raise
+    solve_robust(problem, solver, **options)
+
+
+def _linear(state, slopes, proposal):
+    """``sum_d <g_d, x_d - x_hat_d>`` over the master decisions."""
+    terms = [
+        cp.sum(cp.multiply(slopes[d.name], d.variable - proposal[d.name]))
+        for d in state.decisions
+        if np.any(slopes[d.name])
+    ]
+    return sum(terms, cp.Constant(0.0))
+
+
+def _optimality(state, k, value, slopes, proposal):
+    return state.theta[k] >= value + _linear(state, slopes, proposal)
+
+
+def _feasibility_cut(state, proposal):
+    """``v(x_hat) + g_v (x - x_hat) <= 0`` from the least-violation problem."""
+    start = {d: proposal[d.name] for d in state.decisions}
+    problem, fixing = state.sub.phase1(start)
+    for name, (_, _, held) in fixing.items():
+        held.value = proposal[name]
+    _solve_sub(state, problem)
+    slopes = state.sub.slopes(problem, fixing)
+    return [float(problem.value) + _linear(state, slopes, proposal) <= 0]
