@@ -13,6 +13,7 @@ from gridflex.network import Network
 from gridflex.problems.decisions import (
     by_name,
     clear_duals,
+    copy_duals,
     device_decisions,
     fixed_problem,
     network_decisions,
@@ -668,7 +669,7 @@ class Model:
         pricing = fix_integers(problem)
         solve_checked(pricing, None, **solver_options)
         for ours, theirs in zip(problem.constraints, pricing.constraints, strict=True):
-            ours.save_dual_value(theirs.dual_value)
+            copy_duals(theirs, ours)
 
     # --- results -------------------------------------------------------------------------------
     def _results(self, solver, problem):

@@ -184,13 +184,52 @@ def _options(name, kind, given):
 def _attempt(problem, name, options):
     """One solve; the status decides what happens (cvxpy's 'may be inaccurate' warning is
     the status 'optimal_inaccurate', handled by the caller)."""
+    scale = objective_scale(problem) if name in SCALED_SOLVERS else 1.0
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Solution may be inaccurate")
-            problem.solve(solver=name, **options)
+            if scale == 1.0:
+                problem.solve(solver=name, **options)
+            else:
+                _solve_scaled(problem, name, options, scale)
     except cp.error.SolverError as exc:
         return "solver_error", exc
     return problem.status, None
+
+
+SCALED_SOLVERS = ("CLARABEL", "SCS")
+"""Interior-point and first-order conic solvers stop short of their tolerances when the costs
+are large (a year of yuan: ~1e5 per MW and period): they solve the objective divided by
+:func:`objective_scale`, and the caller's problem gets the value and duals scaled back."""
+
+
+def objective_scale(problem):
+    """A power of ten at the largest constant of the objective (1 below 1e3)."""
+    leaves = [*problem.objective.constants(), *problem.objective.parameters()]
+    sizes = [np.abs(np.asarray(x.value, dtype=float)).max() for x in leaves
+             if x.value is not None and np.size(x.value)]  # fmt: skip
+    biggest = max(sizes, default=0.0)
+    if not np.isfinite(biggest) or biggest < 1e3:
+        return 1.0
+    return float(10.0 ** np.floor(np.log10(biggest)))
+
+
+def _solve_scaled(problem, name, options, scale):
+    """Solve ``problem`` as its objective / ``scale`` (the scaled copy kept on the problem, so a
+    re-solve re-uses its compilation); hand status, value, statistics and duals back."""
+    cached = getattr(problem, "_gridflex_scaled", None)
+    if cached is None or cached[0] != scale:
+        objective = type(problem.objective)(problem.objective.args[0] / scale)
+        cached = (scale, cp.Problem(objective, problem.constraints))
+        problem._gridflex_scaled = cached
+    scaled = cached[1]
+    scaled.solve(solver=name, **options)
+    problem._status, problem._solver_stats = scaled.status, scaled.solver_stats
+    problem._value = None if scaled.value is None else float(scaled.value) * scale
+    for constraint in problem.constraints:  # shared with the copy: duals of cost / scale
+        for dual in constraint.dual_variables:
+            if dual.value is not None:
+                dual.save_value(np.asarray(dual.value) * scale)
 
 
 def _tried(attempts):

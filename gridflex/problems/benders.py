@@ -35,8 +35,12 @@ from gridflex.problems.decisions import by_name, fixed_problem
 from gridflex.problems.decompose import BlockSplit, SubProblem, split_problem
 from gridflex.solvers import PROVEN, LiveLP, solve_robust
 
-COLUMNS = ["lower_bound", "upper_bound", "best_upper_bound", "gap", "cut", "violation",
-           "master_s", "subproblem_s"]  # fmt: skip
+RELAXED_GAP = 1e-3
+"""The relaxed phase ends when the relaxation's gap is below this (or the Benders gap, if
+larger): its last cuts gain little, the integer phase closes the rest."""
+
+COLUMNS = ["phase", "lower_bound", "upper_bound", "best_upper_bound", "gap", "cut",
+           "violation", "master_s", "subproblem_s"]  # fmt: skip
 
 
 @dataclass
@@ -79,9 +83,9 @@ class BendersResult:
                            title=title)  # fmt: skip
 
 
-def benders(model, master=None, *, cuts="single", gap=1e-4, max_iterations=100,
-            recourse="feasibility", penalty=None, floor=None, master_options=None,
-            solver=None, **solver_options):  # fmt: skip
+def benders(model, master=None, *, cuts="auto", gap=1e-4, max_iterations=100,
+            recourse="feasibility", penalty=None, floor=None, relaxed_phase=True,
+            master_options=None, solver=None, **solver_options):  # fmt: skip
     """Solve ``model`` by Benders decomposition (see the module docstring).
 
     Parameters
@@ -90,8 +94,11 @@ def benders(model, master=None, *, cuts="single", gap=1e-4, max_iterations=100,
         Any model with decisions (no decision fixed or relaxed now).
     master : list of str, optional
         Decision names for the master (default: every investment and integer decision).
-    cuts : {"single", "multi"}
-        One aggregated cut per iteration (the paper), or one per block.
+    cuts : {"auto", "single", "multi"}
+        One aggregated cut per iteration (the paper), or one per block (fewer iterations:
+        each block's cost gets its own model in the master). ``"auto"`` (default): one per
+        block when the model has several blocks and its costs and constraints split by block,
+        else single.
     gap : float
         Relative gap ``(UB* - LB) / |UB*|`` at which to stop (1e-4).
     max_iterations : int
@@ -103,8 +110,13 @@ def benders(model, master=None, *, cuts="single", gap=1e-4, max_iterations=100,
     floor : float, optional
         A lower bound of the subproblem's cost over every plan (default: computed, the
         subproblem with every integer relaxed).
+    relaxed_phase : bool
+        First iterate with the master's integers relaxed (an LP master: fast) until that
+        relaxation converges, then go on with the integers: the cuts of the first phase are
+        valid for the second and spare it most of its MILP solves (default True).
     master_options : dict
-        For the master's HiGHS solve (default: a MIP gap of ``gap / 10``).
+        For the master's HiGHS solve (default: a MIP gap of a tenth of the current Benders
+        gap, at least ``gap / 10``; the lower bound is the master's dual bound either way).
     solver, **solver_options
         For the subproblem and the final evaluation (as :meth:`Model.solve`).
 
@@ -113,12 +125,13 @@ def benders(model, master=None, *, cuts="single", gap=1e-4, max_iterations=100,
     BendersResult
     """
     state = _setup(model, master, cuts, recourse, penalty, gap)
-    state.master_options = {"mip_rel_gap": gap / 10} | dict(master_options or {})
+    state.master_options = dict(master_options or {})
     state.sub_options = (solver, solver_options)
     state.floor = _floor(state) if floor is None else float(floor)
+    state.relaxed = relaxed_phase and any(d.integer for d in state.decisions)
     rows, converged = [], False
     for _ in console.progress(range(max_iterations), "Benders", total=max_iterations):
-        rows.append(_iterate(state))
+        rows.append(_iterate(state, gap))
         if rows[-1]["gap"] <= gap:
             converged = True
             break
@@ -128,7 +141,8 @@ def benders(model, master=None, *, cuts="single", gap=1e-4, max_iterations=100,
     bounds = pd.DataFrame(rows, columns=COLUMNS)
     bounds.index = pd.RangeIndex(1, len(bounds) + 1, name="iteration")
     result = model.evaluate(state.best, solver=solver, **solver_options)
-    info = {"cuts": cuts, "recourse": recourse, "floor": state.floor, "master": state.names}
+    used = "single" if state.blocks is None else "multi"
+    info = {"cuts": used, "recourse": recourse, "floor": state.floor, "master": state.names}
     return BendersResult(result, state.best, bounds, converged, info)
 
 
@@ -147,13 +161,15 @@ class _State:
     upper: float = np.inf
     best: dict = None
     floor: float = None
+    relaxed: bool = False  # in the relaxed phase (LP master)
+    relaxed_upper: float = np.inf  # best upper bound of the relaxation
     master_options: dict = None
     sub_options: tuple = None
 
 
 def _setup(model, master, cuts, recourse, penalty, gap):
-    if cuts not in ("single", "multi"):
-        raise InputError(f"benders: cuts must be 'single' or 'multi', got {cuts!r}")
+    if cuts not in ("auto", "single", "multi"):
+        raise InputError(f"benders: cuts must be 'auto', 'single' or 'multi', got {cuts!r}")
     if recourse not in ("feasibility", "elastic"):
         raise InputError(f"benders: recourse must be 'feasibility' or 'elastic', got {recourse!r}")
     if recourse == "elastic" and not (isinstance(penalty, int | float) and penalty > 0):
@@ -167,10 +183,23 @@ def _setup(model, master, cuts, recourse, penalty, gap):
     split = split_problem(problem, decisions)
     start = {d: np.zeros(d.variable.shape) for d in decisions}
     sub = SubProblem(split, start, penalty if recourse == "elastic" else None)
-    blocks = BlockSplit(sub, model.time.block_of) if cuts == "multi" else None
+    blocks = _block_split(sub, model, cuts)
     state = _State(model, decisions, split, sub, blocks, recourse, [d.name for d in decisions])
     state.theta = cp.Variable(1 if blocks is None else blocks.B, name="benders_theta")
     return state
+
+
+def _block_split(sub, model, cuts):
+    """The per-block split of the subproblem for ``cuts`` "multi" (errors if it cannot be
+    split) or "auto" (None when there is one block or it cannot be split)."""
+    if cuts == "single" or (cuts == "auto" and len(model.time.blocks) < 2):
+        return None
+    try:
+        return BlockSplit(sub, model.time.block_of)
+    except InputError:
+        if cuts == "multi":
+            raise
+        return None
 
 
 def _master_decisions(model, master):
@@ -202,35 +231,56 @@ def _floor(state):
     return float(relaxed.value)
 
 
-def _iterate(state):
+def _iterate(state, gap):
     """One master solve, one subproblem solve, one cut: a row of the bounds table."""
     started = time.perf_counter()
-    proposal, master_cost, bound = _solve_master(state)
+    phase = "relaxed" if state.relaxed else "integer"
+    proposal, master_cost, bound = _solve_master(state, gap)
     state.lower = max(state.lower, bound)
     master_s = time.perf_counter() - started
     cut, upper, violation = _cut(state, proposal, master_cost)
     state.cuts += cut
-    if np.isfinite(upper) and upper < state.upper:
+    kind = "feasibility" if np.isinf(upper) and not violation else "optimality"
+    if state.relaxed:  # a fractional plan bounds only the relaxation
+        state.relaxed_upper = min(state.relaxed_upper, upper)
+        if _relative(state.relaxed_upper, state.lower) <= max(gap, RELAXED_GAP):
+            state.relaxed = False  # the relaxation has (nearly) converged: integers from now on
+        upper = np.nan
+    elif np.isfinite(upper) and upper < state.upper:
         state.upper, state.best = upper, proposal
-    best = state.upper
-    gap = (best - state.lower) / max(abs(best), 1e-9) if np.isfinite(best) else np.inf
     return {
-        "lower_bound": state.lower, "upper_bound": upper, "best_upper_bound": best,
-        "gap": max(gap, 0.0), "cut": "optimality" if np.isfinite(upper) or violation else
-        "feasibility", "violation": violation, "master_s": master_s,
+        "phase": phase, "lower_bound": state.lower, "upper_bound": upper,
+        "best_upper_bound": state.upper, "gap": _relative(state.upper, state.lower),
+        "cut": kind, "violation": violation, "master_s": master_s,
         "subproblem_s": time.perf_counter() - started - master_s,
     }  # fmt: skip
 
 
-def _solve_master(state):
-    """``(proposal {name: values}, M(x), lower bound)``."""
+def _relative(upper, lower):
+    """``(upper - lower) / |upper|`` (inf without an upper bound, never negative)."""
+    if not np.isfinite(upper):
+        return np.inf
+    return max((upper - lower) / max(abs(upper), 1e-9), 0.0)
+
+
+def _solve_master(state, gap):
+    """``(proposal {name: values}, M(x), lower bound)``; integers relaxed in the relaxed
+    phase."""
     split, theta = state.split, state.theta
+    scale = _cost_scale(state)  # the master in units of ``scale``: HiGHS needs it near 1
     extra = 0.0 if state.blocks is None else state.blocks.master_terms(state.decisions)
-    objective = cp.Minimize(split.master_cost + extra + cp.sum(theta))
-    floor = [cp.sum(theta) + extra >= state.floor]  # theta (+ S's part in x alone) >= floor
-    master = cp.Problem(objective, split.master_constraints + floor + state.cuts)
+    objective = cp.Minimize((split.master_cost + extra) / scale + cp.sum(theta))
+    floor = [cp.sum(theta) + extra / scale >= state.floor / scale]  # theta (+ S in x) >= floor
+    cuts = [cut.constraint(state.decisions, theta, scale) for cut in state.cuts]
+    master = cp.Problem(objective, split.master_constraints + floor + cuts)
+    relaxing = {}
+    if state.relaxed:
+        integer = [d for d in state.decisions if d.integer]
+        master, _, relaxing = fixed_problem(master, {}, relaxed=integer)
+    current = _relative(state.upper, state.lower)
+    options = {"mip_rel_gap": max(gap / 10, min(0.1 * current, 0.01))} | state.master_options
     try:
-        solve_robust(master, "HIGHS", **state.master_options)
+        solve_robust(master, "HIGHS", **options)
     except SolveError as exc:
         if exc.status in PROVEN:
             raise SolveError(f"Benders master is {exc.status}: the master decisions' own "
@@ -238,8 +288,28 @@ def _solve_master(state):
                              "decided capacity an upper bound)", status=exc.status,
                              solver="HIGHS") from exc  # fmt: skip
         raise
-    proposal = {d.name: d.checked(d.variable.value) for d in state.decisions}
-    return proposal, float(split.master_cost.value), _master_bound(master)
+    proposal = _proposal(state.decisions, relaxing)
+    return proposal, float(split.master_cost.value), scale * _master_bound(master)
+
+
+def _cost_scale(state):
+    """A power of ten at the largest cost the master has seen (the floor, the cuts' values)."""
+    sizes = [abs(state.floor), *(abs(c.constant) for c in state.cuts), 1.0]
+    return float(10.0 ** np.floor(np.log10(max(sizes))))
+
+
+def _proposal(decisions, relaxing):
+    """``{name: values}`` of the master's solution (relaxed twins' values for relaxed
+    integers, which then also become the decisions' values)."""
+    out = {}
+    for d in decisions:
+        twin = relaxing.get(d)
+        if twin is None:
+            out[d.name] = d.checked(d.variable.value)
+        else:
+            out[d.name] = np.clip(np.asarray(twin.value, dtype=float), 0.0, None)
+            d.variable.save_value(out[d.name])  # M(x) is read from the decisions
+    return out
 
 
 def _master_bound(master):
@@ -259,6 +329,12 @@ def _cut(state, proposal, master_cost):
     try:
         _solve_sub(state, sub.problem)
     except SolveError as exc:
+        if exc.status == cp.UNBOUNDED and state.recourse == "elastic":
+            raise InputError(
+                "benders: with recourse='elastic' the subproblem is unbounded: violating a "
+                "constraint saves more than the penalty; raise the penalty above every cost a "
+                "unit of violation can save (per period, with the blocks' weights)"
+            ) from exc
         if exc.status not in (cp.INFEASIBLE, "infeasible_or_unbounded"):
             raise
         return _feasibility_cut(state, proposal), np.inf, 0.0
@@ -267,9 +343,9 @@ def _cut(state, proposal, master_cost):
     value = float(sub.problem.value)  # R(x_hat), the elastic penalty included
     upper = master_cost + value if violation <= 1e-6 else np.inf
     if state.blocks is None:
-        return [_optimality(state, 0, value, slopes, proposal)], upper, violation
+        return [Cut.at(0, value, slopes, proposal)], upper, violation
     parts = state.blocks.parts(value, slopes, proposal)
-    cuts = [_optimality(state, b, v, g, proposal) for b, (v, g) in enumerate(parts)]
+    cuts = [Cut.at(b, v, g, proposal) for b, (v, g) in enumerate(parts)]
     return cuts, upper, violation
 
 
@@ -288,18 +364,31 @@ def _solve_sub(state, problem):
     solve_robust(problem, solver, **options)
 
 
-def _linear(state, slopes, proposal):
-    """``sum_d <g_d, x_d - x_hat_d>`` over the master decisions."""
-    terms = [
-        cp.sum(cp.multiply(slopes[d.name], d.variable - proposal[d.name]))
-        for d in state.decisions
-        if np.any(slopes[d.name])
-    ]
-    return sum(terms, cp.Constant(0.0))
+@dataclass
+class Cut:
+    """``theta[group] >= constant + sum_d <slopes[d], x_d>`` (optimality), or, with ``group``
+    None, ``constant + sum_d <slopes[d], x_d> <= 0`` (feasibility)."""
 
+    group: int | None
+    constant: float
+    slopes: dict
 
-def _optimality(state, k, value, slopes, proposal):
-    return state.theta[k] >= value + _linear(state, slopes, proposal)
+    @classmethod
+    def at(cls, group, value, slopes, proposal):
+        """The cut through ``value`` at ``proposal`` with ``slopes``; slopes below 1e-12 of the
+        largest are solver noise and dropped (they only spoil the master's scaling)."""
+        largest = max((float(np.abs(g).max()) for g in slopes.values() if np.size(g)), default=0)
+        kept = {n: np.where(np.abs(g) > 1e-12 * largest, g, 0.0) for n, g in slopes.items()}
+        kept = {n: g for n, g in kept.items() if np.any(g)}
+        constant = value - sum(float(np.sum(g * proposal[n])) for n, g in kept.items())
+        return cls(group, float(constant), kept)
+
+    def constraint(self, decisions, theta, scale):
+        """The cut in the master, costs divided by ``scale``."""
+        variables = {d.name: d.variable for d in decisions}
+        terms = [cp.sum(cp.multiply(g / scale, variables[n])) for n, g in self.slopes.items()]
+        linear = sum(terms, cp.Constant(self.constant / scale))
+        return linear <= 0 if self.group is None else theta[self.group] >= linear
 
 
 def _feasibility_cut(state, proposal):
@@ -310,4 +399,4 @@ def _feasibility_cut(state, proposal):
         held.value = proposal[name]
     _solve_sub(state, problem)
     slopes = state.sub.slopes(problem, fixing)
-    return [float(problem.value) + _linear(state, slopes, proposal) <= 0]
+    return [Cut.at(None, float(problem.value), slopes, proposal)]

@@ -140,7 +140,9 @@ def fixed_problem(problem, fixes, relaxed=()):
     """
     twins, fixing, relaxing, extra = {}, {}, {}, []
     for decision, values in fixes.items():
-        twin = _continuous_twin(decision, "fixed")
+        # no sign on a held twin: its equality alone carries the whole marginal value (a
+        # bound x >= 0 would take a share of it where the value is 0)
+        twin = cp.Variable(decision.variable.shape, name=f"{decision.name}_fixed")
         twins[decision.variable.id] = twin
         held = cp.Parameter(decision.variable.shape, name=f"{decision.name}_value", value=values)
         fixing[decision.name] = (twin, twin == held, held)
@@ -167,16 +169,20 @@ def write_back(fixes, relaxed, built, solved):
     for decision, twin in relaxed.items():
         _assign(decision, twin)
     for ours, theirs in zip(built.constraints, solved.constraints, strict=False):
-        if theirs.dual_value is None:
-            clear_duals(ours)
-        else:
-            ours.save_dual_value(theirs.dual_value)
+        copy_duals(theirs, ours)
 
 
 def _assign(decision, twin):
     """Give a relaxed (fractional) value to an integer variable (cvxpy's value setter refuses a
     value outside the variable's domain; ``save_value`` stores it as is)."""
     decision.variable.save_value(None if twin.value is None else np.asarray(twin.value, float))
+
+
+def copy_duals(source, target):
+    """Give ``target`` the dual values of ``source`` (a copy of it), variable by variable (a
+    cone's ``dual_value`` is not in the form ``save_dual_value`` takes)."""
+    for ours, theirs in zip(target.dual_variables, source.dual_variables, strict=True):
+        ours.save_value(theirs.value)
 
 
 def clear_duals(constraint):
