@@ -16,6 +16,7 @@ from gridflex.problems.decisions import (
     copy_duals,
     device_decisions,
     fixed_problem,
+    free_pattern,
     network_decisions,
     write_back,
 )
@@ -263,7 +264,8 @@ class Model:
         """Hold decisions at ``values`` (``{"new_T.built": [1, 0], ...}``, e.g. another
         result's ``plan``) in every later solve, until :meth:`unfix`. Checked now (names, shapes,
         integrality); kept across rebuilds. Fixed decisions become continuous: with every
-        integer fixed the problem is an LP with prices."""
+        integer fixed the problem is an LP with prices. NaN entries stay free (a partial fix,
+        e.g. a truck kept off some legs): such a decision keeps its integrality."""
         self._refuse_if_replaced("fix")
         known = by_name(self.decisions(), list(values))
         checked = {n: known[n].checked(v) for n, v in values.items()}
@@ -359,7 +361,8 @@ class Model:
             return
         decisions = by_name(self.decisions_of_build(), list(self._fixes))
         fixes = {decisions[n]: v for n, v in self._fixes.items()}
-        key = (tuple(sorted(self._fixes)), tuple(sorted(d.name for d in relaxed)))
+        fixed = tuple(sorted((n, free_pattern(v)) for n, v in self._fixes.items()))
+        key = (fixed, tuple(sorted(d.name for d in relaxed)))
         if key not in self._assemblies:  # the same decisions again: only new values
             if len(self._assemblies) >= MAX_ASSEMBLIES:  # many different sets: keep memory flat
                 self._assemblies.clear()
@@ -367,7 +370,7 @@ class Model:
             self._assemblies[key] = fixed_problem(self._built_problem, fixes, relaxed)
         self.problem, self._fixing, self._relaxed_now = self._assemblies[key]
         for name, values in self._fixes.items():
-            self._fixing[name][2].value = values
+            self._fixing[name][2].value = np.nan_to_num(values)  # NaN: free, held as 0
         self._assembled, self._fixed_now = self.problem, fixes
 
     def decisions_of_build(self):

@@ -6,10 +6,12 @@ import math
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import pandapower as pp
 import pytest
 
 import gridflex as gf
 from gridflex.games import shapley
+from gridflex.problems.game import ModelGame
 
 PLAYERS = ["GO", "ISAC1", "ISAC2"]
 TABLE4 = {  # yuan/yr, seed 002 Table 4; coalitions without the GO cost 0 (notes-002 §4)
@@ -125,3 +127,85 @@ def test_coalitions_go_through_the_given_map_once_each():
 def test_bad_input_is_refused(call, message):
     with pytest.raises(gf.InputError, match=message):
         call()
+
+
+# --- a cost game from a model ----------------------------------------------------------------
+CANDIDATES = {"A": (40.0, 30.0, 60_000.0), "B": (30.0, 25.0, 70_000.0), "C": (50.0, 45.0, 20_000.0)}
+"""Player: (MW, cost per MWh, investment per year) of its candidate unit."""
+
+
+def market(players):
+    """One bus, 100 MW of load in two blocks, a dear external grid, the candidate units of
+    ``players`` (each a decided investment)."""
+    net = pp.create_empty_network()
+    pp.create_bus(net, vn_kv=20.0)
+    model = gf.Model(net, periods=gf.scenario_blocks([0.6, 0.4]), net_elements=False)
+    model.add(gf.ExternalGrid(0, 100.0, name="grid"))
+    model.add(gf.Load(0, [[100.0, 60.0]], name="load"))
+    for p in players:
+        mw, cost, invest = CANDIDATES[p]
+        model.add(gf.Generator(0, mw, cost_per_mwh=cost, investment=invest, name=f"unit_{p}"))
+    return model
+
+
+def test_a_model_game_equals_models_built_without_the_absent_assets():
+    # the game on the full model (absent units held unbuilt) against a model per coalition
+    # holding only its members' units: every coalition's cost, and the Shapley values
+    full = market(CANDIDATES)
+    game = ModelGame(full, {p: {f"unit_{p}.built": [0]} for p in CANDIDATES})
+    separate = {}
+    for size in range(4):
+        for members in itertools.combinations(CANDIDATES, size):
+            s = frozenset(members)
+            separate[s] = market(members).solve().objective
+            assert game(s) == pytest.approx(separate[s], rel=1e-9)
+    ours, theirs = shapley(game.players, game), shapley(list(CANDIDATES), separate.__getitem__)
+    for p in CANDIDATES:
+        assert ours[p] == pytest.approx(theirs[p], rel=1e-9)
+    total = separate[frozenset(CANDIDATES)] - separate[frozenset()]  # v(N) - v(empty)
+    assert sum(ours.values.values()) == pytest.approx(total, rel=1e-9)
+    assert full.fixed == {}  # the model is left as it was
+
+
+def test_a_partial_fix_keeps_a_truck_off_the_legs_of_an_absent_station():
+    # a maker and two ISACs; ISAC 2 absent: its legs held at 0, every other entry free (NaN).
+    # Against the same system whose truck has no leg to station 2
+    def system(legs):
+        net = pp.create_empty_network()
+        pp.create_bus(net, vn_kv=22.0)
+        m = gf.Model(net, periods=6, net_elements=False)
+        m.add(gf.ExternalGrid(0, [[0.36] * 3 + [1.05] * 3], name="grid"))
+        yard = gf.Node("yard", gf.carriers.ICE)
+        tanks = [gf.Node(f"tank{k}", gf.carriers.ICE) for k in (1, 2)]
+        m.add(gf.LargeIceMaker(0, yard, capacity_mw=20.0, retention=1.0, name="lim"))
+        for k, (tank, peak) in enumerate(zip(tanks, (10.0, 4.0), strict=True)):
+            cool = gf.Node(f"building{k}", gf.carriers.COOLING)
+            m.add(gf.ISAC(0, cool, ice=tank, ice_making_max_mw=0.0, melting_max_mw=0.2,
+                          retention=1.0, name=f"isac{k}"))  # fmt: skip
+            m.add(gf.CarrierDemand(cool, [[0, 0, 0, peak, peak, peak]], name=f"load{k}"))
+        m.add(gf.IceTruck([yard, *tanks], legs, capacity_mwh=40.0, rate_mw=40.0, retention=1.0,
+                          fuel_cost_per_h=0.1, fixed_cost=0.5, name="truck"))  # fmt: skip
+        return m
+
+    every = {(i, j): 1.0 for i in range(3) for j in range(3) if i != j}
+    full = system(every)
+    legs = sorted(every)
+    held = np.full((len(legs), 6), np.nan)
+    held[[k for k, leg in enumerate(legs) if 2 in leg]] = 0.0
+    game = ModelGame(full, {"ISAC2": {"truck.departures": held}})
+    alone = system({leg: 1.0 for leg in every if 2 not in leg}).solve(mip_rel_gap=0)
+    assert game(frozenset()) == pytest.approx(alone.objective, rel=1e-9)
+    assert game(frozenset(["ISAC2"])) <= game(frozenset()) + 1e-9  # serving both is no dearer
+    departures = game.results[frozenset()].plan  # investments only; the route is operation
+    assert "truck.bought" in departures
+
+
+def test_model_game_bad_input():
+    model = market(["A"])
+    with pytest.raises(gf.InputError, match="players must be a non-empty dict"):
+        ModelGame(model, {})
+    with pytest.raises(gf.InputError, match="restricts 'nope'"):
+        ModelGame(model, {"A": {"nope": [0]}})
+    game = ModelGame(model, {"A": {"unit_A.built": [0]}})
+    with pytest.raises(gf.InputError, match="unknown players"):
+        game(frozenset(["Z"]))

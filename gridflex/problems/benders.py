@@ -39,6 +39,8 @@ RELAXED_GAP = 1e-3
 """The relaxed phase ends when the relaxation's gap is below this (or the Benders gap, if
 larger): its last cuts gain little, the integer phase closes the rest."""
 
+RELAXED_STALL = 1e-3
+
 COLUMNS = ["phase", "lower_bound", "upper_bound", "best_upper_bound", "gap", "cut",
            "violation", "master_s", "subproblem_s"]  # fmt: skip
 
@@ -163,6 +165,7 @@ class _State:
     floor: float = None
     relaxed: bool = False  # in the relaxed phase (LP master)
     relaxed_upper: float = np.inf  # best upper bound of the relaxation
+    relaxed_lower: list = field(default_factory=list)  # lower bounds of the relaxed phase
     master_options: dict = None
     sub_options: tuple = None
 
@@ -243,8 +246,9 @@ def _iterate(state, gap):
     kind = "feasibility" if np.isinf(upper) and not violation else "optimality"
     if state.relaxed:  # a fractional plan bounds only the relaxation
         state.relaxed_upper = min(state.relaxed_upper, upper)
-        if _relative(state.relaxed_upper, state.lower) <= max(gap, RELAXED_GAP):
-            state.relaxed = False  # the relaxation has (nearly) converged: integers from now on
+        state.relaxed_lower.append(state.lower)
+        if _relaxation_done(state, gap):
+            state.relaxed = False  # integers from now on
         upper = np.nan
     elif np.isfinite(upper) and upper < state.upper:
         state.upper, state.best = upper, proposal
@@ -254,6 +258,18 @@ def _iterate(state, gap):
         "cut": kind, "violation": violation, "master_s": master_s,
         "subproblem_s": time.perf_counter() - started - master_s,
     }  # fmt: skip
+
+
+def _relaxation_done(state, gap):
+    """The relaxed phase ends when the relaxation's gap is below :data:`RELAXED_GAP` (or the
+    Benders gap, if larger), or its lower bound gained less than :data:`RELAXED_STALL` over
+    the last five iterations (Kelley's slow tail: the integer phase closes the rest)."""
+    if _relative(state.relaxed_upper, state.lower) <= max(gap, RELAXED_GAP):
+        return True
+    history = state.relaxed_lower
+    if len(history) <= 5:
+        return False
+    return _relative(history[-1], history[-6]) < RELAXED_STALL
 
 
 def _relative(upper, lower):

@@ -63,7 +63,7 @@ class Decision:
     def checked(self, values, tol=1e-6):
         """``values`` shaped like the variable (no reshaping: a scalar, or broadcastable to its
         shape), integers rounded, signs and 0/1 bounds checked with ``tol``; or an
-        :class:`InputError` naming the decision."""
+        :class:`InputError` naming the decision. NaN entries are kept: free (a partial fix)."""
         arr = np.asarray(values, dtype=float)
         shape = self.variable.shape
         try:
@@ -73,11 +73,14 @@ class Decision:
                 f"decision '{self.name}': {np.shape(values)} values for shape {shape} "
                 "(rows as its labels, one column per period)"
             ) from None
-        if not np.isfinite(arr).all():
-            raise InputError(f"decision '{self.name}': values must be finite")
+        if np.isinf(arr).any():
+            raise InputError(f"decision '{self.name}': values must be finite (NaN: free)")
+        if np.isnan(arr).all():
+            raise InputError(f"decision '{self.name}': every value is NaN (free): nothing to fix")
         attributes = self.variable.attributes
         if self.integer:
-            if not np.allclose(arr, np.round(arr), atol=tol, rtol=0):
+            held = arr[~np.isnan(arr)]
+            if not np.allclose(held, np.round(held), atol=tol, rtol=0):
                 raise InputError(f"decision '{self.name}' is integer; got {_show(arr)}")
             arr = np.round(arr) + 0.0  # no -0.0
         low = 0.0 if attributes["boolean"] or attributes["nonneg"] else -np.inf
@@ -140,6 +143,10 @@ def fixed_problem(problem, fixes, relaxed=()):
     """
     twins, fixing, relaxing, extra = {}, {}, {}, []
     for decision, values in fixes.items():
+        if np.isnan(values).any():  # a partial fix: the variable itself, integrality kept
+            fixing[decision.name] = _partial_fix(decision, values)
+            extra.append(fixing[decision.name][1])
+            continue
         # no sign on a held twin: its equality alone carries the whole marginal value (a
         # bound x >= 0 would take a share of it where the value is 0)
         twin = cp.Variable(decision.variable.shape, name=f"{decision.name}_fixed")
@@ -155,6 +162,20 @@ def fixed_problem(problem, fixes, relaxed=()):
     return substitute_problem(problem, twins, extra), fixing, relaxing
 
 
+def _partial_fix(decision, values):
+    """``(variable, mask * variable == held, held)``: the entries given held, the NaN ones
+    free (``held`` is 0 there; the mask is part of the problem's structure)."""
+    mask = (~np.isnan(values)).astype(float)
+    held = cp.Parameter(decision.variable.shape, name=f"{decision.name}_value",
+                        value=np.nan_to_num(values))  # fmt: skip
+    return decision.variable, cp.multiply(mask, decision.variable) == held, held
+
+
+def free_pattern(values):
+    """What a fix's problem structure depends on: which entries are free (NaN)."""
+    return np.isnan(np.asarray(values, dtype=float)).tobytes()
+
+
 def _continuous_twin(decision, what):
     sign = {k: decision.variable.attributes[k] for k in ("nonneg", "nonpos")}
     return cp.Variable(decision.variable.shape, name=f"{decision.name}_{what}", **sign)
@@ -165,7 +186,8 @@ def write_back(fixes, relaxed, built, solved):
     and the relaxed twins' values, and the built problem's constraints the duals of their
     copies, so result tables read as usual."""
     for decision, values in fixes.items():
-        decision.variable.value = values
+        if not np.isnan(values).any():  # a partial fix solved the variable itself
+            decision.variable.value = values
     for decision, twin in relaxed.items():
         _assign(decision, twin)
     for ours, theirs in zip(built.constraints, solved.constraints, strict=False):
