@@ -181,10 +181,11 @@ def test_a_plan_at_new_values_is_evaluated_without_recompiling():
     model = planning()
     built = model.evaluate({"new.built": [1]})
     assert built.solve_info["compiled"]
-    problem = model._assemblies[(("new.built",), ())][0]
+    (key,) = model._assemblies  # one fixed problem: which decisions, which entries free
+    problem = model._assemblies[key][0]
     skipped = model.evaluate({"new.built": [0]})
     assert not skipped.solve_info["compiled"]
-    assert model._assemblies[(("new.built",), ())][0] is problem  # the same fixed problem
+    assert list(model._assemblies) == [key] and model._assemblies[key][0] is problem
     for plan, result in (([1], built), ([0], skipped)):
         assert result.objective == pytest.approx(planning().evaluate({"new.built": plan}).objective,
                                                  rel=1e-9)  # fmt: skip
