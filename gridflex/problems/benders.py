@@ -310,7 +310,7 @@ def _solve_master(state, gap):
 
 def _cost_scale(state):
     """A power of ten at the largest cost the master has seen (the floor, the cuts' values)."""
-    sizes = [abs(state.floor), *(abs(c.constant) for c in state.cuts), 1.0]
+    sizes = [abs(state.floor), *(abs(c.constant) for c in state.cuts if c.group is not None), 1]
     return float(10.0 ** np.floor(np.log10(max(sizes))))
 
 
@@ -400,7 +400,11 @@ class Cut:
         return cls(group, float(constant), kept)
 
     def constraint(self, decisions, theta, scale):
-        """The cut in the master, costs divided by ``scale``."""
+        """The cut in the master, costs divided by ``scale`` (a feasibility cut, in units of
+        violation, by its own largest coefficient)."""
+        if self.group is None:
+            sizes = [abs(self.constant), *(float(np.abs(g).max()) for g in self.slopes.values())]
+            scale = max(sizes)
         variables = {d.name: d.variable for d in decisions}
         terms = [cp.sum(cp.multiply(g / scale, variables[n])) for n, g in self.slopes.items()]
         linear = sum(terms, cp.Constant(self.constant / scale))
