@@ -1,9 +1,9 @@
 """Shapley values of cost games: exact by enumeration, or sampled over permutations.
 
 A cost game is a set of players and a function ``cost(coalition)`` of any
-``frozenset`` of them (``cost(frozenset()) = 0`` unless the function says otherwise). The Shapley
-value of player ``i`` (seed 002 eq. 2, notes-002 §2.7) is its average marginal cost over all
-orders in which the grand coalition can form:
+``frozenset`` of them (the empty one included: the values add up to ``v(N) - v(empty)``).
+The Shapley value of player ``i`` (seed 002 eq. 2, notes-002 §2.7) is its average marginal
+cost over all orders in which the grand coalition can form:
 
 .. math::
 
@@ -165,7 +165,8 @@ def _sampled(players, cost, samples, seed, confidence, map):
     orders = np.array([rng.permutation(n) for _ in range(samples)])
     prefixes = [frozenset(players[k] for k in order[:j]) for order in orders for j in
                 range(n + 1)]  # fmt: skip
-    costs = _costs(cost, prefixes, map)
+    alone = [frozenset([p]) for p in players]  # for savings(): n more coalitions at most
+    costs = _costs(cost, prefixes + alone, map)
     along = np.array([costs[c] for c in prefixes]).reshape(samples, n + 1)
     marginal = np.empty((samples, n))
     np.put_along_axis(marginal, orders, np.diff(along, axis=1), axis=1)  # per player

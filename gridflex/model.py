@@ -652,8 +652,18 @@ class Model:
         if not self._fixes or problem is not self.problem:
             return {}
         duals = {n: c.dual_value for n, (_, c, _) in self._fixing.items()}
-        # cvxpy's dual of ``twin == value`` is -d(objective)/d(value): report the derivative
-        return {n: -np.asarray(v, dtype=float) for n, v in duals.items() if v is not None}
+        # cvxpy's dual of ``twin == value`` is -d(objective)/d(value): report the derivative;
+        # NaN at the free entries of a partial fix, and for all of it when integers remain
+        # (no dual: a pricing run fixes the free integers too)
+        out = {}
+        for n, v in duals.items():
+            if v is None:
+                continue
+            free = np.isnan(self._fixes[n])
+            if free.any() and problem.is_mixed_integer():
+                free = np.ones_like(free)
+            out[n] = np.where(free, np.nan, -np.asarray(v, dtype=float))
+        return out
 
     def _lazy_sources(self):
         """Lazy constraint sources of this solve (one per network whose formulation has some,

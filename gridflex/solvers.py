@@ -204,14 +204,23 @@ are large (a year of yuan: ~1e5 per MW and period): they solve the objective div
 
 
 def objective_scale(problem):
-    """A power of ten at the largest constant of the objective (1 below 1e3)."""
-    leaves = [*problem.objective.constants(), *problem.objective.parameters()]
+    """A power of ten at the largest constant that multiplies a variable in the objective (1
+    below 1e3): additive terms without variables (a fixed cost) do not count."""
+    terms = _additive_terms(problem.objective.args[0])
+    varying = [t for t in terms if t.variables()]
+    leaves = [leaf for t in varying for leaf in (*t.constants(), *t.parameters())]
     sizes = [np.abs(np.asarray(x.value, dtype=float)).max() for x in leaves
              if x.value is not None and np.size(x.value)]  # fmt: skip
     biggest = max(sizes, default=0.0)
     if not np.isfinite(biggest) or biggest < 1e3:
         return 1.0
     return float(10.0 ** np.floor(np.log10(biggest)))
+
+
+def _additive_terms(expr):
+    if isinstance(expr, cp.atoms.affine.add_expr.AddExpression):
+        return [t for arg in expr.args for t in _additive_terms(arg)]
+    return [expr]
 
 
 def _solve_scaled(problem, name, options, scale):

@@ -134,6 +134,7 @@ def test_scenarios_command_lists_the_builtin_scenarios():
     rows = {line.split()[0]: line.split()[1] for line in stdout.splitlines()[1:]}
     assert rows == {
         "ev_tight_balance": "ieee118",
+        "ice_cooling_14": "yang14",
         "quickstart": "ieee118",
         "td_dc_fcs_expansion": "ieee24",
     }

@@ -56,9 +56,10 @@ class BendersResult:
     plan : dict
         ``{decision name: values}`` of the master decisions in the best plan.
     bounds : pandas.DataFrame
-        One row per iteration: ``lower_bound``, ``upper_bound`` (NaN when the proposal was
-        infeasible), ``best_upper_bound``, relative ``gap``, the ``cut`` added, the elastic
-        ``violation``, and the seconds in master and subproblem.
+        One row per iteration: ``phase``, ``lower_bound``, ``upper_bound`` (NaN in the relaxed
+        phase, inf when the proposal was infeasible), ``best_upper_bound``, relative ``gap``,
+        the ``cut`` added, the elastic ``violation``, and the seconds in master and
+        subproblem.
     converged : bool
         The gap was reached (else the iteration limit stopped it).
     """
@@ -118,7 +119,8 @@ def benders(model, master=None, *, cuts="auto", gap=1e-4, max_iterations=100,
         valid for the second and spare it most of its MILP solves (default True).
     master_options : dict
         For the master's HiGHS solve (default: a MIP gap of a tenth of the current Benders
-        gap, at least ``gap / 10``; the lower bound is the master's dual bound either way).
+        gap, between ``gap / 10`` and 1 %; the lower bound is the master's dual bound either
+        way).
     solver, **solver_options
         For the subproblem and the final evaluation (as :meth:`Model.solve`).
 
@@ -138,8 +140,13 @@ def benders(model, master=None, *, cuts="auto", gap=1e-4, max_iterations=100,
             converged = True
             break
     if state.best is None:
-        raise SolveError("Benders: no feasible plan found in "
-                         f"{max_iterations} iterations", status="iteration_limit")  # fmt: skip
+        why = (
+            "the relaxed phase used them all (no integer plan tried): raise max_iterations"
+            if state.relaxed
+            else "every integer plan tried was infeasible"
+        )
+        raise SolveError(f"Benders: no feasible plan in {max_iterations} iterations: {why}",
+                         status="iteration_limit")  # fmt: skip
     bounds = pd.DataFrame(rows, columns=COLUMNS)
     bounds.index = pd.RangeIndex(1, len(bounds) + 1, name="iteration")
     result = model.evaluate(state.best, solver=solver, **solver_options)
@@ -186,6 +193,13 @@ def _setup(model, master, cuts, recourse, penalty, gap):
     split = split_problem(problem, decisions)
     start = {d: np.zeros(d.variable.shape) for d in decisions}
     sub = SubProblem(split, start, penalty if recourse == "elastic" else None)
+    if sub.problem.is_mixed_integer():
+        left = sorted({v.name() for v in sub.problem.variables()
+                       if v.attributes["boolean"] or v.attributes["integer"]})  # fmt: skip
+        raise InputError(
+            f"benders: integer variables {left[:5]} are not in the master; a subproblem with "
+            "integers has no duals for cuts: give every integer decision to the master"
+        )
     blocks = _block_split(sub, model, cuts)
     state = _State(model, decisions, split, sub, blocks, recourse, [d.name for d in decisions])
     state.theta = cp.Variable(1 if blocks is None else blocks.B, name="benders_theta")
@@ -404,7 +418,7 @@ class Cut:
         violation, by its own largest coefficient)."""
         if self.group is None:
             sizes = [abs(self.constant), *(float(np.abs(g).max()) for g in self.slopes.values())]
-            scale = max(sizes)
+            scale = max(sizes) or 1.0
         variables = {d.name: d.variable for d in decisions}
         terms = [cp.sum(cp.multiply(g / scale, variables[n])) for n, g in self.slopes.items()]
         linear = sum(terms, cp.Constant(self.constant / scale))

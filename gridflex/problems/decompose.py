@@ -122,8 +122,14 @@ class SubProblem:
 
     def slopes(self, problem, fixing):
         """``{decision name: dR/dx}`` from the duals of the fixing constraints."""
-        # cvxpy's dual of ``twin == value`` is -d(objective)/d(value)
-        return {n: -np.asarray(c.dual_value, dtype=float) for n, (_, c, _) in fixing.items()}
+        out = {}
+        for name, (_, constraint, _) in fixing.items():
+            dual = constraint.dual_value
+            if dual is None or not np.isfinite(np.asarray(dual, dtype=float)).all():
+                raise InputError(f"Benders: the subproblem gave no dual for '{name}' (a cut "
+                                 "needs one): is the subproblem convex and solved?")  # fmt: skip
+            out[name] = -np.asarray(dual, dtype=float)  # cvxpy's dual is -d(objective)/d(value)
+        return out
 
     def violation(self):
         """Total slack of the last solve (0 without elastic slacks)."""
@@ -182,26 +188,37 @@ class BlockSplit:
         return rows, twin_cost
 
     def _constraint_rows(self, problem, twin_ids, T):
-        """Per constraint that holds a twin (not a fixing one): its Jacobians in the twins and
-        the period of each entry."""
+        """Every subproblem constraint must split by block: each of its rows (each cone)
+        touches the subproblem's variables in one block only, or it is refused. Per constraint
+        that holds a twin (not a fixing one): its Jacobians in the twins and each row's block."""
         rows = []
         fixing = {id(c) for _, c, _ in self.sub.fixing.values()}
         for c in problem.constraints:
+            if id(c) in fixing:
+                continue
+            blocks = _row_blocks(c, lambda v: self._var_blocks(v, T), set(twin_ids))
+            if (blocks == MIXED).any():
+                raise InputError(
+                    f"Benders cuts='multi': constraint {c.constr_id} ({type(c).__name__}, shape "
+                    f"{c.shape}) links periods of different blocks, or variables without a "
+                    "period axis; use cuts='single'"
+                )
             held = [v for v in c.variables() if v.id in twin_ids]
-            if not held or id(c) in fixing:
+            if not held:
                 continue
             # the twins' Jacobian is taken once: they must enter linearly (checked by parts())
             if not isinstance(c, cp.constraints.Inequality | cp.constraints.Equality):
                 raise InputError(f"Benders cuts='multi': a {type(c).__name__} constraint holds "
                                  "master decisions; use cuts='single'")  # fmt: skip
-            periods = period_of_entries(c.shape, T)
-            if periods is None:
-                raise InputError(f"Benders cuts='multi': constraint {c.constr_id} of shape "
-                                 f"{c.shape} couples periods; use cuts='single'")  # fmt: skip
             grads = _gradient(c.expr)
             jac = {twin_ids[v.id]: grads[v].tocsr() for v in held}
-            rows.append((c, jac, periods))
+            rows.append((c, jac, blocks))
         return rows
+
+    def _var_blocks(self, var, T):
+        """Block of each entry of a subproblem variable (None: no period axis)."""
+        periods = period_of_entries(var.shape, T)
+        return None if periods is None else self.block_of[periods]
 
     def master_terms(self, decisions):
         """The linear part of ``S`` in the master decisions plus its constant (both belong to no
@@ -268,14 +285,91 @@ class BlockSplit:
         """``[{decision name: slope}] per block``: the duals of each block's entries."""
         out = [{n: np.zeros(int(np.prod(s, dtype=int))) for n, s in names_shapes.items()}
                for _ in range(self.B)]  # fmt: skip
-        for c, jac, periods in self.rows:
+        for c, jac, blocks in self.rows:
             dual = np.asarray(c.dual_value, dtype=float).ravel(order="F")
-            blocks = self.block_of[periods]
-            for b in np.unique(blocks[dual != 0]):
+            for b in np.unique(blocks[(dual != 0) & (blocks >= 0)]):
                 masked = np.where(blocks == b, dual, 0.0)
                 for name, J in jac.items():
                     out[b][name] += J @ masked
         return [{n: g.reshape(names_shapes[n], order="F") for n, g in per.items()} for per in out]
+
+
+NONE, MIXED = -1, -2  # a row that touches no subproblem variable; one that touches several blocks
+
+
+def _row_blocks(constraint, var_blocks, skip):
+    """Block of each row of ``constraint`` (each cone of a second-order cone), from the
+    subproblem variables it touches: ``NONE`` or ``MIXED`` where it is not one block."""
+    if isinstance(constraint, cp.constraints.SOC):
+        t, X = constraint.args
+        cones = t.size
+        tb = _entry_blocks(t, var_blocks, skip)
+        xb = _entry_blocks(X, var_blocks, skip).reshape(X.shape or (1,), order="F")
+        xb = xb.reshape(-1, cones, order="F") if constraint.axis == 0 else xb.reshape(
+            cones, -1, order="F").T  # fmt: skip
+        return _combine(np.vstack([tb.reshape(1, -1), xb]))
+    if isinstance(constraint, cp.constraints.Inequality | cp.constraints.Equality):
+        return _entry_blocks(constraint.expr, var_blocks, skip)
+    if len(constraint.args) == 1:  # NonNeg, NonPos, Zero: one expression
+        return _entry_blocks(constraint.args[0], var_blocks, skip)
+    return np.full(max(constraint.size, 1), MIXED)  # other cones: not split
+
+
+class _NotSplittable(Exception):
+    """An expression whose dependency pattern cannot be read (a reduction that is not affine)."""
+
+
+def _affine_skeleton(expr):
+    """An affine expression that depends on the same entries as ``expr``: each elementwise
+    atom (abs, pos, square, maximum, ...) replaced by the sum of its arguments; a non-affine
+    reduction (max over entries, a norm) cannot be read that way (:class:`_NotSplittable`)."""
+    if not expr.args or expr.is_affine():
+        return expr
+    args = [_affine_skeleton(arg) for arg in expr.args]
+    if isinstance(expr, cp.atoms.affine.affine_atom.AffAtom):
+        return expr.copy(args)
+    if isinstance(expr, cp.atoms.elementwise.elementwise.Elementwise):
+        return sum(args[1:], args[0]) if len(args) > 1 else args[0]
+    raise _NotSplittable(type(expr).__name__)
+
+
+def _entry_blocks(expr, var_blocks, skip):
+    """Block of each entry of ``expr`` (column-major) from the variables it touches (those in
+    ``skip``, the held twins, aside)."""
+    out = np.full(max(expr.size, 1), NONE)
+    try:
+        expr = _affine_skeleton(expr)
+    except _NotSplittable:
+        return np.full(max(expr.size, 1), MIXED)
+    for var, jac in _gradient(expr).items():
+        if var.id in skip or jac is None:
+            continue
+        coo = jac.tocoo()  # rows: the variable's entries; columns: the expression's
+        keep = coo.data != 0
+        rows, cols = coo.row[keep], coo.col[keep]
+        if not len(rows):
+            continue
+        blocks = var_blocks(var)
+        found = np.full(len(rows), MIXED) if blocks is None else blocks[rows]
+        pairs = np.vstack([np.full(len(out), NONE), np.full(len(out), NONE)])
+        low, high = np.full(len(out), np.iinfo(np.int64).max), np.full(len(out), MIXED - 1)
+        np.minimum.at(low, cols, found)
+        np.maximum.at(high, cols, found)
+        touched = high >= MIXED
+        pairs[0, touched] = np.where(low[touched] == high[touched], low[touched], MIXED)
+        out = _combine(np.vstack([out, pairs[0]]))
+    return out
+
+
+def _combine(blocks):
+    """Per column of ``blocks`` (rows: what one row or cone touches): its one block, ``NONE``
+    or ``MIXED``."""
+    blocks = np.asarray(blocks)
+    has = blocks != NONE
+    low = np.where(has, blocks, np.iinfo(np.int64).max).min(axis=0)
+    high = np.where(has, blocks, MIXED - 1).max(axis=0)
+    out = np.where(has.any(axis=0), np.where(low == high, low, MIXED), NONE)
+    return np.where((blocks == MIXED).any(axis=0), MIXED, out)
 
 
 def _gradient(expr):

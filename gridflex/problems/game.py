@@ -7,12 +7,16 @@ a truck's departures held at 0 on the legs to a station (the other entries NaN: 
 The cost of a coalition ``S`` is the model solved with the restrictions of every player not in
 ``S``; ``outside(S)`` may give a coalition's cost directly (the paper: 0 for any coalition
 without the grid operator, whose costs are the only ones counted). Costs are cached per
-coalition; the model is left as it was. Use with :func:`gridflex.games.shapley`:
+coalition; the model is left as it was. Calls are serialised (one model: a thread pool gains
+nothing); to solve coalitions in parallel, give each worker its own model. Use with
+:func:`gridflex.games.shapley`:
 
 >>> game = ModelGame(model, {"GO": {...}, "ISAC1": {...}, "ISAC2": {...}},
 ...                  outside=lambda s: 0.0 if "GO" not in s else None)
 >>> shares = gf.games.shapley(game.players, game)
 """
+
+import threading
 
 import numpy as np
 
@@ -54,6 +58,7 @@ class ModelGame:
         self.outside, self.value = outside, value or (lambda result: result.objective)
         self.solve_options = solve_options
         self.costs, self.results = {}, {}
+        self._lock = threading.Lock()  # one model: coalitions solve one at a time
 
     def restrictions_of(self, coalition):
         """``{decision name: values}`` held for ``coalition``: every absent player's (entries
@@ -71,10 +76,12 @@ class ModelGame:
         unknown = coalition - set(self.players)
         if unknown:
             raise InputError(f"ModelGame: unknown players {sorted(unknown, key=str)}")
-        if coalition not in self.costs:
-            given = self.outside(coalition) if self.outside is not None else None
-            self.costs[coalition] = float(given) if given is not None else self._solve(coalition)
-        return self.costs[coalition]
+        with self._lock:  # a thread pool's calls would fix and solve the shared model at once
+            if coalition not in self.costs:
+                given = self.outside(coalition) if self.outside is not None else None
+                self.costs[coalition] = (float(given) if given is not None
+                                         else self._solve(coalition))  # fmt: skip
+            return self.costs[coalition]
 
     def _solve(self, coalition):
         held = self.restrictions_of(coalition)

@@ -1,0 +1,406 @@
+"""Seed 002 (Yang et al., IEEE Access 2021): cooling and power expansion with an ice truck, on
+the paper's 14-node feeder.
+
+One model holds every candidate (robust wind units at nodes 3 and 10, a large ice maker at 3,
+an ice truck serving the ISACs at 10 and 14); the cases are restrictions of it (notes-002 §4):
+Case 1 nothing built, Case 2 wind only, Case 3 everything free. Case 3 is solved monolithically
+(SCIP) and by Benders (gridflex.problems.benders). The Shapley game (players GO, ISAC1, ISAC2)
+re-solves the model per coalition (gridflex.problems.game.ModelGame): the GO brings the
+investments, ISAC k lets the truck serve its station. Every input is in scenario.toml
+``[study]`` with its source. Per-period tables of every case are written under ``cases/``.
+"""
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import gridflex as gf
+from gridflex.console import WIDTH, progress
+from gridflex.games import shapley
+from gridflex.problems.benders import benders
+from gridflex.problems.game import ModelGame
+from gridflex.problems.planning import annuity_factor
+from gridflex.timeaxis import Block
+
+CASES = ("Case 1", "Case 2", "Case 3")
+PAPER_TABLE_2 = pd.DataFrame(  # yuan/yr, seed 002 Table 2 (L367-L373)
+    [[0, 0, 28_026_000, 168_640_000, 0, 196_666_000],
+     [44_240_000, 0, 0, 5_551_500, 0, 49_791_500],
+     [30_083_000, 2_115_200, 0, 3_497_000, 970_000, 36_665_200]],
+    index=list(CASES),
+    columns=["WT", "LIM", "Load shedding", "Purchasing electricity", "Truck and driver", "Total"],
+)  # fmt: skip
+PAPER_TABLE_3 = pd.DataFrame(  # MW, seed 002 Table 3 (L391-L396)
+    [[0, 0, 0], [102, 48, 0], [96, 6, 37]], index=list(CASES), columns=["WT3", "WT10", "LIM"]
+)
+PAPER_TABLE_4 = {"GO": 49_791_500, "GO, ISAC1": 40_627_000, "GO, ISAC2": 43_099_000,
+                 "GO, ISAC1, ISAC2": 36_665_200}  # fmt: skip
+PAPER_SHAPLEY = {"GO": 42_773_400, "ISAC1": -3_672_000, "ISAC2": -2_436_000}  # L439
+PAPER_ROUTES = {"s1": "L-A2-L-A1-L", "s2": "L-A1-L-A2-L", "s3": "L-A2-L"}  # L408, times not given
+STATIONS = ("L", "A1", "A2")  # the truck's stations: the LIM's yard, ISAC1's and ISAC2's tanks
+
+
+def option(scenario, key):
+    return scenario.study_options[key]["value"]
+
+
+# --- the model --------------------------------------------------------------------------------
+class System:
+    """The study's inputs as arrays: three typical days of 24 hours."""
+
+    def __init__(self, scenario):
+        self.sc = scenario
+        self.days = list(option(scenario, "typical_days"))
+        self.hours = 24
+        rate = option(scenario, "interest_rate")
+        self.crf = annuity_factor(rate, option(scenario, "wt_life_years"))
+
+    def option(self, key):
+        return option(self.sc, key)
+
+    def blocks(self):
+        weight = self.option("day_weight")
+        return [Block(day, self.hours, weight=weight) for day in self.days]
+
+    def price(self):
+        """TOU price per hour of one day (yuan/MWh), repeated for every day."""
+        valley, flat, peak = self.option("price_yuan_per_mwh")
+        h = np.arange(self.hours)
+        day = np.full(self.hours, float(flat))
+        day[(h < 7) | (h >= 23)] = valley
+        day[((h >= 10) & (h < 13)) | ((h >= 18) & (h < 23))] = peak
+        return np.tile(day, len(self.days))
+
+    def load_mw(self):
+        """(T,) total common load: the shape scaled by each day's peak."""
+        shape = np.asarray(self.option("load_shape"), dtype=float)
+        return np.concatenate([peak * shape for peak in self.option("load_peak_mw")])
+
+    def cooling_mw(self, k):
+        shape = np.asarray(self.option("cooling_shape"), dtype=float)
+        return np.concatenate([peak * shape for peak in self.option("cooling_peak_mw")[k]])
+
+    def wind(self):
+        return np.concatenate([np.asarray(day, float) for day in self.option("wind_availability")])
+
+
+def bus(net, number):
+    """pandapower index of the paper's node ``number``."""
+    return int(net.bus.index[net.bus.name == number][0])
+
+
+def build_model(system, transit_hours=None):
+    """The Case 3 model: every candidate free."""
+    net = gf.networks.load_network("yang14")
+    model = gf.Model(net, periods=system.blocks(), formulation=gf.SOCDistFlow(),
+                     net_elements=False)  # fmt: skip
+    model.add(gf.ExternalGrid(bus(net, 1), [system.price()], p_min_mw=0.0, name="grid"))
+    share = net.load.p_mw.to_numpy() / net.load.p_mw.sum()
+    load = share[:, None] * system.load_mw()[None, :]
+    ratio = (net.load.q_mvar / net.load.p_mw).to_numpy()[:, None]
+    shed = system.option("shed_cost_per_mwh")
+    model.add(gf.Load(net.load.bus.to_numpy(), load, ratio * load, shed_cost_per_mwh=shed,
+                      name="load"))  # fmt: skip
+    add_ice(model, system, net, transit_hours or system.option("transit_hours"))
+    add_wind(model, system, net)
+    return model
+
+
+def add_ice(model, system, net, transit_hours):
+    yard = gf.Node("L", gf.carriers.ICE)
+    tanks = [gf.Node(name, gf.carriers.ICE) for name in STATIONS[1:]]
+    for k, (node_number, tank) in enumerate(zip(system.option("isac_nodes"), tanks, strict=True)):
+        cooling = gf.Node(f"cooling{k + 1}", gf.carriers.COOLING)
+        model.add(gf.ISAC(bus(net, node_number), cooling, ice=tank,
+                          tank_mwh=system.option("isac_tank_mwh"),
+                          retention=system.option("retention"), name=f"isac{k + 1}"))  # fmt: skip
+        model.add(gf.CarrierDemand(cooling, [system.cooling_mw(k)], name=f"cooling{k + 1}"))
+    lim_crf = annuity_factor(system.option("interest_rate"), system.option("lim_life_years"))
+    model.add(gf.LargeIceMaker(
+        bus(net, system.option("lim_node")), yard, capacity_max_mw=system.option(
+            "lim_capacity_max_mw"), cost_per_mw=1e3 * system.option("lim_capital_yuan_per_kw")
+        * lim_crf, store_hours=system.option("lim_store_hours"),
+        retention=system.option("retention"), name="lim"))  # fmt: skip
+    legs = {leg: float(transit_hours) for leg in [(0, 1), (1, 0), (0, 2), (2, 0)]}  # no A1-A2
+    fixed = system.option("truck_capital_yuan") / system.option("truck_life_years")
+    model.add(gf.IceTruck(
+        [yard, *tanks], legs, capacity_mwh=system.option("truck_capacity_mwh"),
+        rate_mw=system.option("truck_rate_mw"), retention=system.option("retention"),
+        fuel_cost_per_h=system.option("fuel_yuan_per_h"),
+        fixed_cost=fixed + system.option("driver_yuan_per_year"), name="truck"))  # fmt: skip
+
+
+def add_wind(model, system, net):
+    nodes = [bus(net, n) for n in system.option("wt_nodes")]
+    forecast = np.vstack([system.wind()] * len(nodes))
+    unit = system.option("wt_unit_mw")
+    model.add(gf.RobustWind(
+        nodes, forecast, units_max=system.option("wt_units_max"), unit_mw=unit,
+        cost_per_unit=1e3 * system.option("wt_capital_yuan_per_kw") * unit * system.crf,
+        epsilon=system.option("epsilon"), gamma=system.option("gamma"), name="wt"))  # fmt: skip
+
+
+def restrictions(model, case):
+    """The decisions a case holds: Case 1 nothing built, Case 2 no ice maker and no truck."""
+    home = {"truck.bought": [0], "lim.capacity_mw": [0]}
+    shapes = {d.name: d.variable.shape for d in model.decisions()}
+    parked = np.zeros(shapes["truck.parked"])
+    parked[0] = 1  # at its depot, the LIM's yard, all day
+    departures = np.zeros(shapes["truck.departures"])
+    home |= {"truck.parked": parked, "truck.departures": departures}
+    if case == "Case 1":
+        return home | {"wt.units": [0, 0]}
+    return home if case == "Case 2" else {}
+
+
+def solve_case(model, case):
+    held = restrictions(model, case)
+    return model.evaluate(held) if held else model.solve()
+
+
+def solve_cases(system):
+    """``{case: Results}`` on one model, and the model."""
+    model = build_model(system)
+    return model, {case: solve_case(model, case) for case in progress(CASES, "cases")}
+
+
+# --- tables like the paper's ------------------------------------------------------------------
+COST_PARTS = {  # (device, component) -> column of Table 2
+    ("wt", "investment"): "WT", ("lim", "investment"): "LIM", ("load", "shedding"): "Load shedding",
+    ("grid", "energy"): "Purchasing electricity", ("grid", "fixed"): "Purchasing electricity",
+    ("truck", "fuel"): "Truck and driver", ("truck", "investment"): "Truck and driver",
+}  # fmt: skip
+
+
+def cost_table(results):
+    """Table 2: yuan/yr per part and case (every cost of the model is in one part)."""
+    rows = {}
+    for case, result in results.items():
+        costs = result.costs["cost"]
+        unknown = [k for k in costs.index if k not in COST_PARTS]
+        if unknown:
+            raise ValueError(f"{case}: cost {unknown[0]} is in no part of Table 2")
+        parts = costs.groupby([COST_PARTS[k] for k in costs.index]).sum()
+        rows[case] = parts.reindex(PAPER_TABLE_2.columns[:-1], fill_value=0.0)
+    table = pd.DataFrame(rows).T
+    table["Total"] = table.sum(axis=1)
+    return table
+
+
+def capacity_table(results):
+    """Table 3: MW of wind at nodes 3 and 10 and of the large ice maker."""
+    rows = {}
+    for case, result in results.items():
+        wind = result.tables["res_robust_wind"]["capacity_mw"].iloc[0].to_numpy()
+        lim = float(result.plan["lim.capacity_mw"][0])
+        rows[case] = {"WT3": wind[0], "WT10": wind[1], "LIM": lim,
+                      "truck": float(result.plan["truck.bought"][0])}  # fmt: skip
+    return pd.DataFrame(rows).T
+
+
+def routes(result, days):
+    """Per typical day: the truck's stops ``L-A2-L`` and its legs with their hours."""
+    truck = result.tables["res_ice_truck"]
+    rows = {}
+    for day in days:
+        parked = truck["parked"].loc[day].to_numpy()
+        at = [STATIONS[int(np.argmax(p))] if p.max() > 0.5 else None for p in parked]
+        stops, legs, start = ["L"], [], None
+        for hour, station in enumerate(at):
+            if station is None and start is None:
+                start = hour
+            elif station is not None:
+                if start is not None:
+                    legs.append(f"{start}:00-{hour}:00 {stops[-1]}->{station}")
+                    start = None
+                if station != stops[-1]:
+                    stops.append(station)
+        rows[day] = {"route": "-".join(stops), "legs": "; ".join(legs),
+                     "driving_h": int(sum(s is None for s in at)),
+                     "paper": PAPER_ROUTES.get(day, "")}  # fmt: skip
+    return pd.DataFrame(rows).T
+
+
+def beside_paper(ours, paper):
+    """Ours and the paper's, interleaved by column."""
+    out = {}
+    for column in paper.columns:
+        out[(column, "ours")] = ours[column]
+        out[(column, "paper")] = paper[column]
+    return pd.DataFrame(out)
+
+
+# --- Shapley: GO, ISAC1, ISAC2 ----------------------------------------------------------------
+def game(model, results):
+    """The paper's game (notes-002 §4): the GO brings the wind, the ice maker and the truck;
+    ISAC k lets the truck serve its station (absent: the legs to it held at 0, every other
+    entry free); coalitions without the GO cost 0 (the paper counts only the GO's costs)."""
+    shapes = {d.name: d.variable.shape for d in model.decisions()}
+    legs = sorted([(0, 1), (1, 0), (0, 2), (2, 0)])
+
+    def keep_off(station):
+        held = np.full(shapes["truck.departures"], np.nan)
+        held[[k for k, leg in enumerate(legs) if station in leg]] = 0.0
+        return {"truck.departures": held}
+
+    players = {
+        "GO": {"wt.units": [0, 0], "lim.capacity_mw": [0], "truck.bought": [0]},
+        "ISAC1": keep_off(1),
+        "ISAC2": keep_off(2),
+    }
+    play = ModelGame(model, players, outside=lambda s: 0.0 if "GO" not in s else None)
+    # known coalitions from the cases: {GO} is Case 2 (no station to serve), N is Case 3
+    play.costs[frozenset(["GO"])] = results["Case 2"].objective
+    play.costs[frozenset(players)] = results["Case 3"].objective
+    return play
+
+
+def shapley_tables(play):
+    shares = shapley(play.players, play)
+    coalitions = {", ".join(sorted(s, key=play.players.index)): v for s, v in
+                  shares.costs.items() if s}  # fmt: skip
+    table4 = pd.DataFrame({"ours": pd.Series(coalitions), "paper": pd.Series(PAPER_TABLE_4)})
+    table4 = table4.fillna(0.0).sort_index()
+    alone = {p: shares.costs[frozenset([p])] for p in play.players}
+    table5 = pd.DataFrame({
+        "share": shares.table["value"], "paper share": pd.Series(PAPER_SHAPLEY),
+        "stand-alone cost": pd.Series(alone), "saving": shares.savings(),
+    })  # fmt: skip
+    return table4, table5
+
+
+# --- Benders on Case 3 ------------------------------------------------------------------------
+def benders_case_3(model, monolithic):
+    found = benders(model, gap=1e-4, max_iterations=400)
+    summary = {
+        "objective (yuan/yr)": found.objective, "monolithic (yuan/yr)": monolithic.objective,
+        "relative difference": found.objective / monolithic.objective - 1,
+        "iterations": found.iterations,
+        "relaxed-phase iterations": int((found.bounds["phase"] == "relaxed").sum()),
+        "final gap": float(found.bounds["gap"].iloc[-1]), "cuts": found.info["cuts"],
+    }  # fmt: skip
+    return found, summary
+
+
+# --- per-period tables and their balances ------------------------------------------------------
+TABLES = ("res_ext_grid", "res_load", "res_robust_wind", "res_isac", "res_ice_maker",
+          "res_ice_truck", "res_carrier_demand", "res_line", "res_bus")  # fmt: skip
+
+
+def slug(case):
+    return case.lower().replace(" ", "_")
+
+
+def write_case(out, case, result):
+    folder = Path(out) / "cases" / slug(case)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in TABLES:
+        result.tables[name].to_csv(folder / f"{name}.csv")
+    return folder
+
+
+def read_table(folder, name):
+    return pd.read_csv(Path(folder) / f"{name}.csv", header=[0, 1], index_col=[0, 1])
+
+
+def _previous(frame):
+    """Each row's previous row inside its block, cyclic (a typical day ends where it starts)."""
+    return frame.groupby(level=0, sort=False).transform(lambda x: np.roll(x.to_numpy(), 1))
+
+
+def check_balances(folder):
+    """Largest residual of each balance, per period and block, from the CSVs alone (MW, MWh)."""
+    t = {name: read_table(folder, name) for name in TABLES}
+    isac, lim, truck = t["res_isac"], t["res_ice_maker"], t["res_ice_truck"]
+    power = (t["res_ext_grid"]["p_mw"].sum(axis=1) + t["res_robust_wind"]["p_mw"].sum(axis=1)
+             - t["res_load"]["p_mw"].sum(axis=1) - isac["p_mw"].sum(axis=1)
+             - lim["p_mw"].sum(axis=1) - t["res_line"]["pl_mw"].sum(axis=1))  # fmt: skip
+    cooling = (isac["cooling_chiller_mw"] + isac["cooling_ice_mw"]).to_numpy() - t[
+        "res_carrier_demand"]["demand_mw"].to_numpy()  # fmt: skip
+    tank = isac["e_mwh"] - _previous(isac["e_mwh"]) - (
+        isac["ice_made_mwh"] + isac["ice_delivered_mwh"] - isac["ice_melted_mwh"]
+        - isac["ice_lost_mwh"])  # fmt: skip
+    store = lim["e_mwh"] - _previous(lim["e_mwh"]) - (
+        lim["ice_made_mwh"] - lim["ice_given_mwh"] - lim["ice_lost_mwh"])  # fmt: skip
+    load = truck["truck_e_mwh"].iloc[:, 0]
+    carried = load - _previous(load.to_frame()).iloc[:, 0] - (
+        truck["loaded_mwh"].sum(axis=1) - truck["truck_ice_lost_mwh"].iloc[:, 0])  # fmt: skip
+    handed = np.c_[
+        lim["ice_given_mwh"].to_numpy()[:, 0] - truck["loaded_mwh"].to_numpy()[:, 0],
+        isac["ice_delivered_mwh"].to_numpy() + truck["loaded_mwh"].to_numpy()[:, 1:],
+    ]
+    state = truck["parked"].sum(axis=1) + truck["truck_driving"].iloc[:, 0] - 1  # one state
+    return {
+        "power (MW)": float(np.abs(power).max()), "cooling (MW)": float(np.abs(cooling).max()),
+        "ISAC tanks (MWh)": float(np.abs(tank.to_numpy()).max()),
+        "LIM store (MWh)": float(np.abs(store.to_numpy()).max()),
+        "truck load (MWh)": float(np.abs(carried.to_numpy()).max()),
+        "ice handed over (MWh)": float(np.abs(handed).max()),
+        "truck states": float(np.abs(state.to_numpy()).max()),
+    }  # fmt: skip
+
+
+# --- the study ---------------------------------------------------------------------------------
+def run(scenario, out_dir):
+    """Cases 1-3 (monolithic and, for Case 3, Benders), Shapley; prints the paper's tables and
+    writes CSVs to ``out_dir``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    system = System(scenario)
+    model, results = solve_cases(system)
+    solved = time.perf_counter()
+    found, benders_summary = benders_case_3(model, results["Case 3"])
+    found.bounds.to_csv(out / "benders_bounds.csv")
+    benders_s = time.perf_counter() - solved
+    table4, table5 = shapley_tables(game(model, results))
+    tables = {
+        "table2_costs": beside_paper(cost_table(results), PAPER_TABLE_2),
+        "table3_capacities": capacity_table(results),
+        "routes": routes(results["Case 3"], system.days),
+        "table4_coalitions": table4,
+        "table5_shapley": table5,
+    }
+    balances = {}
+    for case, result in results.items():
+        balances[case] = check_balances(write_case(out, case, result))
+    tables["balances"] = pd.DataFrame(balances).T
+    ac = {case: ac_summary(result) for case, result in progress(results.items(), "AC")}
+    tables["ac_validation"] = pd.DataFrame(ac).T
+    for name, table in tables.items():
+        table.to_csv(out / f"{name}.csv")
+    print_report(tables, benders_summary)
+    totals = tables["table2_costs"].xs("ours", axis=1, level=1)["Total"]
+    return {
+        "total_yuan_per_year": totals.to_dict(),
+        "benders": benders_summary,
+        "shapley_yuan_per_year": table5["share"].to_dict(),
+        "largest_balance_residual": float(tables["balances"].to_numpy().max()),
+        "solve_s": round(solved - start, 1), "benders_s": round(benders_s, 1),
+    }  # fmt: skip
+
+
+def ac_summary(result):
+    """AC power flow of the dispatch, period by period (ISACs, ice maker and wind written into
+    the net as loads and a generator): convergence, voltages, and the largest gap between the
+    SOC DistFlow voltages and the AC ones."""
+    report = gf.validate_ac(result)
+    s = report.summary
+    return {
+        "periods converged": f"{int(s['converged'].sum())}/{len(s)}",
+        "vm min (pu)": float(s["vm_min_pu"].min()), "vm max (pu)": float(s["vm_max_pu"].max()),
+        "max |dvm| model vs AC (pu)": float(report.gap["max_dvm_pu"].max()),
+        "AC losses - model (MW)": float(report.gap["dlosses_mw"].abs().max()),
+        "violations": int(s["n_violations"].sum()),
+    }  # fmt: skip
+
+
+def print_report(tables, benders_summary):
+    pd.set_option("display.width", WIDTH)
+    for name, table in tables.items():
+        print(f"\n{name}\n{table.to_string(float_format=lambda x: f'{x:,.2f}')}")
+    print("\nBenders on Case 3")
+    for key, value in benders_summary.items():
+        print(f"  {key:28s} {value}")

@@ -1,0 +1,93 @@
+"""Seed 002's 14-node ice-cooling study (scenarios/ice_cooling_14): the guaranteed orderings,
+balances closed from the written CSVs, Benders against the monolithic solve, the Shapley game."""
+
+import importlib.util
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import gridflex as gf
+from gridflex.scenario import load_scenario
+
+GAP = 1e-4  # the MIP gap every comparison allows
+
+
+@pytest.fixture(scope="module")
+def study():
+    sc = load_scenario("ice_cooling_14")
+    spec = importlib.util.spec_from_file_location("ice_study", sc.path / "study.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return sc, module
+
+
+@pytest.fixture(scope="module")
+def run(study, tmp_path_factory):
+    sc, module = study
+    out = tmp_path_factory.mktemp("ice_cooling_14")
+    return module.run(sc, out), out, module
+
+
+def test_the_inputs_are_the_papers_where_it_gives_them(study):
+    sc, module = study
+    system = module.System(sc)
+    assert system.option("price_yuan_per_mwh") == [360, 700, 1050]
+    price = system.price()
+    assert price[:7].tolist() == [360] * 7 and price[10:13].tolist() == [1050] * 3  # L343
+    assert system.crf == pytest.approx(44_240_000 / (150_000 * 5100), rel=1e-5)  # 4 %, 30 y
+    assert system.blocks()[0].weight * 3 == pytest.approx(365, rel=1e-6)  # pi = 1/3 of a year
+    model = module.build_model(system)
+    names = {d.name for d in model.decisions(gf.devices.base.Role.INVESTMENT)}
+    assert names == {"wt.units", "lim.capacity_mw", "truck.bought"}
+    truck = model.device("truck")
+    # truck and driver: 400,000 / 10 straight line + 200,000 a year (notes-002 3.2)
+    assert truck.fixed_cost == pytest.approx(240_000)
+
+
+@pytest.mark.slow
+def test_cases_are_ordered_by_their_nested_plans(run):
+    summary, _, _ = run
+    total = summary["total_yuan_per_year"]
+    assert total["Case 3"] <= total["Case 2"] * (1 + GAP)
+    assert total["Case 2"] <= total["Case 1"] * (1 + GAP)
+
+
+@pytest.mark.slow
+def test_balances_close_from_the_csvs_alone(run):
+    _, out, module = run
+    for case in module.CASES:
+        residuals = module.check_balances(out / "cases" / module.slug(case))
+        assert max(residuals.values()) < 1e-5, (case, residuals)
+
+
+@pytest.mark.slow
+def test_benders_equals_the_monolithic_case_3(run):
+    summary, out, _ = run
+    assert abs(summary["benders"]["relative difference"]) <= GAP
+    bounds = pd.read_csv(out / "benders_bounds.csv")
+    assert (np.diff(bounds["lower_bound"]) >= -1e-9 * abs(bounds["lower_bound"].iloc[-1])).all()
+    best = bounds["best_upper_bound"].to_numpy()
+    best = best[np.isfinite(best)]
+    assert (np.diff(best) <= 1e-9 * abs(best[-1])).all()
+
+
+@pytest.mark.slow
+def test_shapley_shares_are_efficient_and_every_isac_gains(run):
+    summary, out, _ = run
+    shares = summary["shapley_yuan_per_year"]
+    total = summary["total_yuan_per_year"]
+    assert sum(shares.values()) == pytest.approx(total["Case 3"], rel=1e-9)
+    # v(N) <= v(GO, ISAC k) <= v(GO): the ISACs' shares are <= 0, the GO's <= v(GO)
+    assert shares["ISAC1"] <= 1e-6 * total["Case 2"] and shares["ISAC2"] <= 1e-6 * total["Case 2"]
+    assert shares["GO"] <= total["Case 2"] * (1 + GAP)
+    coalitions = pd.read_csv(out / "table4_coalitions.csv", index_col=0)["ours"]
+    assert coalitions["GO"] == pytest.approx(total["Case 2"], rel=1e-9)
+
+
+@pytest.mark.slow
+def test_routes_start_and_end_at_the_ice_maker(run):
+    _, out, _ = run
+    routes = pd.read_csv(out / "routes.csv", index_col=0)
+    for route in routes["route"].dropna():
+        assert route.startswith("L") and route.endswith("L")
