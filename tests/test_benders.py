@@ -2,7 +2,9 @@
 force over the candidate subsets; infeasible proposals; the cut slopes by finite differences."""
 
 import itertools
+import types
 
+import cvxpy as cp
 import numpy as np
 import pandapower as pp
 import pytest
@@ -10,6 +12,7 @@ import pytest
 import gridflex as gf
 from gridflex.formulations.candidates import CandidateBranches, add_candidate_line
 from gridflex.problems.benders import benders
+from gridflex.problems.decisions import Decision
 from gridflex.problems.decompose import SubProblem, split_problem
 
 SCENARIOS = gf.scenario_blocks([0.7, 0.3])  # normal and peak, 0.7 and 0.3 of 8760 h
@@ -143,3 +146,52 @@ def test_bad_options_are_refused():
     model.fix({"net.built": [1]})
     with pytest.raises(gf.InputError, match="fixed or relaxed decisions"):
         benders(model)
+
+
+# --- what cannot be split is refused (found by review) ----------------------------------------
+class BareModel:
+    """The least a model must offer ``benders``: a problem, its decisions, the blocks."""
+
+    def __init__(self, problem, decisions, block_of):
+        self.problem, self._decisions = problem, decisions
+        self.fixed, self.relaxed = {}, []
+        self.time = types.SimpleNamespace(blocks=sorted(set(block_of)), block_of=np.array(block_of))
+
+    def decisions(self):
+        return self._decisions
+
+    def evaluate(self, plan, **options):
+        held = [d.variable == plan[d.name] for d in self._decisions]
+        problem = cp.Problem(self.problem.objective, self.problem.constraints + held)
+        problem.solve(solver="HIGHS")
+        return types.SimpleNamespace(objective=problem.value)
+
+
+def two_blocks(couple):
+    """A capacity ``x`` serving two one-period blocks; ``couple``: a budget on both blocks'
+    output together (it links the blocks). By hand: 1060 at x = 5 with the budget (60 x 5 +
+    10 of output + 5 x 100 + 5 x 50 unserved), 620 at x = 10 without."""
+    x = cp.Variable(1, nonneg=True, name="x")
+    g, u = cp.Variable(2, nonneg=True, name="g"), cp.Variable(2, nonneg=True, name="u")
+    constraints = [x <= 20, g <= x[0] * np.ones(2), g + u == np.array([10.0, 10.0])]
+    if couple:
+        constraints.append(cp.sum(g) <= 10)
+    cost = 60 * cp.sum(x) + np.array([100.0, 50.0]) @ u + cp.sum(g)
+    problem = cp.Problem(cp.Minimize(cost), constraints)
+    decision = Decision("inv", "x", gf.devices.base.Role.INVESTMENT, x, ["x"])
+    return BareModel(problem, [decision], [0, 1])
+
+
+def test_a_constraint_that_links_blocks_is_refused_for_cuts_per_block():
+    with pytest.raises(gf.InputError, match="links periods of different blocks"):
+        benders(two_blocks(couple=True), cuts="multi", floor=0.0)
+    found = benders(two_blocks(couple=True), cuts="auto", floor=0.0)  # falls back to one cut
+    assert found.info["cuts"] == "single" and found.objective == pytest.approx(1060.0)
+    separable = benders(two_blocks(couple=False), cuts="auto", floor=0.0)
+    assert separable.info["cuts"] == "multi" and separable.objective == pytest.approx(620.0)
+
+
+def test_integers_left_out_of_the_master_are_refused():
+    model = planning_model()
+    with pytest.raises(gf.InputError, match="are not in the master"):
+        benders(model, master=["net.built"])
