@@ -209,12 +209,17 @@ def objective_scale(problem):
     terms = _additive_terms(problem.objective.args[0])
     varying = [t for t in terms if t.variables()]
     leaves = [leaf for t in varying for leaf in (*t.constants(), *t.parameters())]
-    sizes = [np.abs(np.asarray(x.value, dtype=float)).max() for x in leaves
-             if x.value is not None and np.size(x.value)]  # fmt: skip
+    sizes = [_largest(x.value) for x in leaves if x.value is not None]
     biggest = max(sizes, default=0.0)
     if not np.isfinite(biggest) or biggest < 1e3:
         return 1.0
     return float(10.0 ** np.floor(np.log10(biggest)))
+
+
+def _largest(value):
+    """Largest magnitude of a dense or sparse constant (0 when empty)."""
+    data = value.data if sp.issparse(value) else np.asarray(value, dtype=float)
+    return float(np.abs(data).max()) if np.size(data) else 0.0
 
 
 def _additive_terms(expr):

@@ -251,3 +251,30 @@ def test_soc_branch_table_matches_runpp_both_ends():
         np.testing.assert_allclose(ours, net.res_line[column].to_numpy()[on], atol=1e-5)
     loading = result.res_line["loading_percent"].iloc[0].to_numpy()[on]
     np.testing.assert_allclose(loading, net.res_line.loading_percent.to_numpy()[on], atol=0.01)
+
+
+def test_a_loss_price_is_charged_on_the_losses_and_keeps_the_relaxation_exact():
+    # seed 002's feeder, a unit paid to produce, no export: without a loss price the relaxation
+    # dumps its surplus into fictitious losses (a gap); with one, the losses are AC's and the
+    # charge is price x hours x the losses of res_line
+    def solve(price):
+        net = gf.networks.load_network("yang14")
+        model = gf.Model(net, periods=2, formulation=SOCDistFlow(loss_price_per_mwh=price),
+                         net_elements=False)  # fmt: skip
+        model.add(gf.ExternalGrid(0, [[40.0, 40.0]], p_min_mw=0.0, name="grid"))
+        model.add(gf.Load(net.load.bus.to_numpy(), net.load.p_mw.to_numpy(),
+                          net.load.q_mvar.to_numpy(), name="load"))  # fmt: skip
+        # 30 MW at node 10 paid 50 per MWh produced (a premium): surplus pays to dump
+        model.add(gf.Generator(9, 30.0, cost_per_mwh=-50.0, name="premium"))
+        result = model.solve()
+        return model, result
+
+    model, _ = solve(0.0)
+    assert model.formulation.relaxation_gap(model.builds[model.main.name]) > 1e-3
+    model, tight = solve(1500.0)
+    assert model.formulation.relaxation_gap(model.builds[model.main.name]) < 1e-8
+    losses_mwh = tight.res_line["pl_mw"].to_numpy().sum()  # two periods of 1 h
+    charged = tight.costs.loc[(model.main.name, "loss_price"), "cost"]
+    assert charged == pytest.approx(1500.0 * losses_mwh, rel=1e-6)
+    with pytest.raises(InputError, match="loss_price_per_mwh must be a finite number >= 0"):
+        SOCDistFlow(loss_price_per_mwh=-1.0)

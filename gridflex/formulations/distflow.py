@@ -90,7 +90,9 @@ class _BranchFlow(Formulation):
         cons = [balance, q_balance, *_voltage_drop(tree, x), *limits, *cand_cons]
         cons += self._voltage_limits(grid, tree, x["v"])
         cons += self._cone(x)
-        extra = dict(x, tree=tree, q_balance=q_balance, limits=limits, **cand_extra)
+        hours = (time or TimeAxis(T)).cost_hours
+        extra = dict(x, tree=tree, q_balance=q_balance, limits=limits, cost_hours=hours,
+                     base_mva=grid.base_mva, **cand_extra)  # fmt: skip
         flow = _branch_flow_from_mw(grid, tree, x)
         if cand_extra:
             flow = flow + candidate_flow_from_mw(grid, cand_extra, T)
@@ -265,9 +267,44 @@ class SOCDistFlow(_BranchFlow):
     branches the smallest ``bar I_k / |c_k|``. The relaxation is exact (equality at the
     optimum) when the objective strictly increases with losses, e.g. a positive import price
     and no upper voltage limit binding; check :meth:`relaxation_gap` after each solve.
+
+    Parameters
+    ----------
+    vm_min_pu, vm_max_pu : float or array (n_bus,), optional
+        Voltage limits (see :class:`_BranchFlow`).
+    loss_price_per_mwh : float
+        An extra price on the losses ``sum_e r_e l_e`` (currency per MWh, weighted by the
+        periods' cost hours like every operating cost; 0 by default). Where a binding lower
+        voltage limit or surplus power makes inflating ``l`` pay (a higher ``l`` raises the
+        downstream voltage in the voltage-drop equation, and dumps power that cannot be
+        exported), the relaxation is not exact; a price above what a unit of such inflation
+        saves removes the incentive. It is a cost in the objective (reported as
+        ``("<network>", "loss_price")``): state it.
     """
 
     losses = True
+
+    def __init__(self, vm_min_pu=None, vm_max_pu=None, loss_price_per_mwh=0.0):
+        super().__init__(vm_min_pu, vm_max_pu)
+        price = loss_price_per_mwh
+        if (
+            isinstance(price, bool)
+            or not isinstance(price, int | float)
+            or not (np.isfinite(price) and price >= 0)
+        ):
+            raise InputError(
+                f"SOCDistFlow: loss_price_per_mwh must be a finite number >= 0, got {price!r}"
+            )
+        self.loss_price_per_mwh = float(price)
+
+    def cost_terms(self, build):
+        """``loss_price``: the extra price on losses, when one is given."""
+        if not self.loss_price_per_mwh:
+            return {}
+        ex = build.extra
+        losses_mw = ex["base_mva"] * (sp.diags(ex["tree"].r_pu) @ ex["l"])
+        hours = np.asarray(ex["cost_hours"], dtype=float)
+        return {"loss_price": self.loss_price_per_mwh * cp.sum(losses_mw @ hours)}
 
     def _cone(self, x):
         """One vectorised cone per (edge, period): columns of a (3, n_edge * T) matrix."""
