@@ -195,3 +195,15 @@ def test_integers_left_out_of_the_master_are_refused():
     model = planning_model()
     with pytest.raises(gf.InputError, match="are not in the master"):
         benders(model, master=["net.built"])
+
+
+def test_held_decisions_restrict_the_master_like_a_fixed_model():
+    # hold the unit unbuilt in the master: Benders equals the model solved with it fixed
+    model = planning_model()
+    found = benders(model, hold={"new_unit.built": [0]})
+    fixed = planning_model()
+    fixed.fix({"new_unit.built": [0]})
+    assert found.plan["new_unit.built"] == pytest.approx([0])
+    assert found.objective == pytest.approx(fixed.solve().objective, rel=1e-4)
+    with pytest.raises(gf.InputError, match="not a master decision"):
+        benders(model, hold={"remote.p_mw": [0]})

@@ -48,7 +48,7 @@ def test_the_inputs_are_the_papers_where_it_gives_them(study):
 @pytest.mark.slow
 def test_cases_are_ordered_by_their_nested_plans(run):
     summary, _, _ = run
-    total = summary["total_yuan_per_year"]
+    total = summary["objective_yuan_per_year"]  # what was minimised (the loss price included)
     assert total["Case 3"] <= total["Case 2"] * (1 + GAP)
     assert total["Case 2"] <= total["Case 1"] * (1 + GAP)
 
@@ -62,27 +62,33 @@ def test_balances_close_from_the_csvs_alone(run):
 
 
 @pytest.mark.slow
-def test_benders_equals_the_monolithic_case_3(run):
-    summary, out, _ = run
-    assert abs(summary["benders"]["relative difference"]) <= GAP
-    bounds = pd.read_csv(out / "benders_bounds.csv")
-    assert (np.diff(bounds["lower_bound"]) >= -1e-9 * abs(bounds["lower_bound"].iloc[-1])).all()
+@pytest.mark.parametrize("case", ["case_2", "case_3"])
+def test_benders_bounds_close_and_behave(run, case):
+    # (Benders against SCIP on the compact seed-002 model: tests/test_benders_studies.py)
+    _, out, _ = run
+    bounds = pd.read_csv(out / f"benders_bounds_{case}.csv")
+    lower = bounds["lower_bound"].to_numpy()
+    assert (np.diff(lower) >= -1e-9 * abs(lower[-1])).all()
     best = bounds["best_upper_bound"].to_numpy()
     best = best[np.isfinite(best)]
     assert (np.diff(best) <= 1e-9 * abs(best[-1])).all()
+    assert bounds["gap"].iloc[-1] <= GAP
 
 
 @pytest.mark.slow
 def test_shapley_shares_are_efficient_and_every_isac_gains(run):
     summary, out, _ = run
     shares = summary["shapley_yuan_per_year"]
-    total = summary["total_yuan_per_year"]
+    total = summary["objective_yuan_per_year"]
     assert sum(shares.values()) == pytest.approx(total["Case 3"], rel=1e-9)
-    # v(N) <= v(GO, ISAC k) <= v(GO): the ISACs' shares are <= 0, the GO's <= v(GO)
-    assert shares["ISAC1"] <= 1e-6 * total["Case 2"] and shares["ISAC2"] <= 1e-6 * total["Case 2"]
+    # v(N) <= v(GO, ISAC k) <= v(GO): the ISACs' shares are <= 0 (up to the solves' gaps)
+    assert shares["ISAC1"] <= GAP * total["Case 2"] and shares["ISAC2"] <= GAP * total["Case 2"]
     assert shares["GO"] <= total["Case 2"] * (1 + GAP)
     coalitions = pd.read_csv(out / "table4_coalitions.csv", index_col=0)["ours"]
     assert coalitions["GO"] == pytest.approx(total["Case 2"], rel=1e-9)
+    # more stations to serve never costs more (within the gaps of the Benders solves)
+    for k in ("GO, ISAC1", "GO, ISAC2"):
+        assert total["Case 3"] * (1 - GAP) <= coalitions[k] <= total["Case 2"] * (1 + GAP)
 
 
 @pytest.mark.slow

@@ -88,7 +88,7 @@ class BendersResult:
 
 def benders(model, master=None, *, cuts="auto", gap=1e-4, max_iterations=100,
             recourse="feasibility", penalty=None, floor=None, relaxed_phase=True,
-            master_options=None, solver=None, **solver_options):  # fmt: skip
+            hold=None, master_options=None, solver=None, **solver_options):  # fmt: skip
     """Solve ``model`` by Benders decomposition (see the module docstring).
 
     Parameters
@@ -113,6 +113,10 @@ def benders(model, master=None, *, cuts="auto", gap=1e-4, max_iterations=100,
     floor : float, optional
         A lower bound of the subproblem's cost over every plan (default: computed, the
         subproblem with every integer relaxed).
+    hold : dict, optional
+        ``{decision name: values}`` held in the master (NaN entries free, as for
+        :meth:`Model.fix`): a restricted plan, e.g. a case or a coalition, without changing
+        the model. Only master decisions.
     relaxed_phase : bool
         First iterate with the master's integers relaxed (an LP master: fast) until that
         relaxation converges, then go on with the integers: the cuts of the first phase are
@@ -129,6 +133,7 @@ def benders(model, master=None, *, cuts="auto", gap=1e-4, max_iterations=100,
     BendersResult
     """
     state = _setup(model, master, cuts, recourse, penalty, gap)
+    state.hold = _held(state, hold or {})
     state.master_options = dict(master_options or {})
     state.sub_options = (solver, solver_options)
     state.floor = _floor(state) if floor is None else float(floor)
@@ -170,6 +175,7 @@ class _State:
     upper: float = np.inf
     best: dict = None
     floor: float = None
+    hold: list = field(default_factory=list)  # master constraints holding decisions
     relaxed: bool = False  # in the relaxed phase (LP master)
     relaxed_upper: float = np.inf  # best upper bound of the relaxation
     relaxed_lower: list = field(default_factory=list)  # lower bounds of the relaxed phase
@@ -204,6 +210,22 @@ def _setup(model, master, cuts, recourse, penalty, gap):
     state = _State(model, decisions, split, sub, blocks, recourse, [d.name for d in decisions])
     state.theta = cp.Variable(1 if blocks is None else blocks.B, name="benders_theta")
     return state
+
+
+def _held(state, hold):
+    """Master constraints ``mask * x == values`` for the held decisions (checked by name)."""
+    known = {d.name: d for d in state.decisions}
+    out = []
+    for name, values in hold.items():
+        if name not in known:
+            raise InputError(f"benders: hold names '{name}', which is not a master decision "
+                             f"(master: {sorted(known)})")  # fmt: skip
+        decision = known[name]
+        values = decision.checked(values)
+        given = ~np.isnan(values)
+        out.append(cp.multiply(given.astype(float), decision.variable)
+                   == np.where(given, values, 0.0))  # fmt: skip
+    return out
 
 
 def _block_split(sub, model, cuts):
@@ -302,7 +324,7 @@ def _solve_master(state, gap):
     objective = cp.Minimize((split.master_cost + extra) / scale + cp.sum(theta))
     floor = [cp.sum(theta) + extra / scale >= state.floor / scale]  # theta (+ S in x) >= floor
     cuts = [cut.constraint(state.decisions, theta, scale) for cut in state.cuts]
-    master = cp.Problem(objective, split.master_constraints + floor + cuts)
+    master = cp.Problem(objective, split.master_constraints + floor + cuts + state.hold)
     relaxing = {}
     if state.relaxed:
         integer = [d for d in state.decisions if d.integer]

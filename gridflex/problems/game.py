@@ -36,11 +36,16 @@ class ModelGame:
     value : callable, optional
         ``value(result) -> float``: the cost read from a solved result (its objective by
         default).
+    solve : callable, optional
+        ``solve(model, held) -> Results`` for a coalition whose absent players hold ``held``
+        (default: ``model.evaluate(held)``, or ``model.solve()`` when nothing is held), e.g.
+        ``lambda m, held: gf.benders(m, hold=held).result``.
     **solve_options
-        For every solve.
+        For every default solve.
     """
 
-    def __init__(self, model, players, *, outside=None, value=None, **solve_options):
+    def __init__(self, model, players, *, outside=None, value=None, solve=None,
+                 **solve_options):  # fmt: skip
         if not isinstance(players, dict) or not players:
             raise InputError("ModelGame: players must be a non-empty dict {player: restrictions}")
         known = {d.name: d for d in model.decisions()}
@@ -56,6 +61,7 @@ class ModelGame:
         self.restrictions = {p: {n: known[n].checked(v) for n, v in r.items()}
                              for p, r in players.items()}  # fmt: skip
         self.outside, self.value = outside, value or (lambda result: result.objective)
+        self.solve = solve
         self.solve_options = solve_options
         self.costs, self.results = {}, {}
         self._lock = threading.Lock()  # one model: coalitions solve one at a time
@@ -85,7 +91,9 @@ class ModelGame:
 
     def _solve(self, coalition):
         held = self.restrictions_of(coalition)
-        if held:
+        if self.solve is not None:
+            result = self.solve(self.model, held)
+        elif held:
             result = self.model.evaluate(held, **self.solve_options)
         else:
             result = self.model.solve(**self.solve_options)
