@@ -53,7 +53,10 @@ class System:
     def __init__(self, scenario):
         self.sc = scenario
         self.days = list(option(scenario, "typical_days"))
-        self.hours = 24
+        self.step = int(scenario.study_options.get("period_h", {"value": 1})["value"])
+        if self.step not in (1, 2, 3, 4, 6, 8, 12):
+            raise ValueError(f"ice_cooling_14: period_h must divide 24, got {self.step}")
+        self.hours = 24 // self.step  # periods per typical day
         rate = option(scenario, "interest_rate")
         self.crf = annuity_factor(rate, option(scenario, "wt_life_years"))
 
@@ -61,29 +64,36 @@ class System:
         return option(self.sc, key)
 
     def blocks(self):
+        """Three typical days; their hours count ``day_weight`` times (``period_h`` each)."""
         weight = self.option("day_weight")
         return [Block(day, self.hours, weight=weight) for day in self.days]
 
+    def per_period(self, hourly):
+        """Hourly values (24 per day) as the mean of each period of ``period_h`` hours."""
+        hourly = np.asarray(hourly, dtype=float)
+        return hourly.reshape(-1, self.step).mean(axis=1)
+
     def price(self):
-        """TOU price per hour of one day (yuan/MWh), repeated for every day."""
+        """TOU price per period of one day (yuan/MWh), repeated for every day."""
         valley, flat, peak = self.option("price_yuan_per_mwh")
-        h = np.arange(self.hours)
-        day = np.full(self.hours, float(flat))
+        h = np.arange(24)
+        day = np.full(24, float(flat))
         day[(h < 7) | (h >= 23)] = valley
         day[((h >= 10) & (h < 13)) | ((h >= 18) & (h < 23))] = peak
-        return np.tile(day, len(self.days))
+        return np.tile(self.per_period(day), len(self.days))
 
     def load_mw(self):
         """(T,) total common load: the shape scaled by each day's peak."""
-        shape = np.asarray(self.option("load_shape"), dtype=float)
+        shape = self.per_period(self.option("load_shape"))
         return np.concatenate([peak * shape for peak in self.option("load_peak_mw")])
 
     def cooling_mw(self, k):
-        shape = np.asarray(self.option("cooling_shape"), dtype=float)
+        shape = self.per_period(self.option("cooling_shape"))
         return np.concatenate([peak * shape for peak in self.option("cooling_peak_mw")[k]])
 
     def wind(self):
-        return np.concatenate([np.asarray(day, float) for day in self.option("wind_availability")])
+        days = self.option("wind_availability")
+        return np.concatenate([self.per_period(day) for day in days])
 
 
 def bus(net, number):
@@ -95,7 +105,8 @@ def build_model(system, transit_hours=None):
     """The Case 3 model: every candidate free."""
     net = gf.networks.load_network("yang14")
     formulation = gf.SOCDistFlow(loss_price_per_mwh=system.option("loss_price_per_mwh"))
-    model = gf.Model(net, periods=system.blocks(), formulation=formulation, net_elements=False)
+    model = gf.Model(net, periods=system.blocks(), dt_h=float(system.step),
+                     formulation=formulation, net_elements=False)  # fmt: skip
     model.add(gf.ExternalGrid(bus(net, 1), [system.price()], p_min_mw=0.0, name="grid"))
     share = net.load.p_mw.to_numpy() / net.load.p_mw.sum()
     load = share[:, None] * system.load_mw()[None, :]
@@ -227,8 +238,9 @@ def capacity_table(results):
     return pd.DataFrame(rows).T
 
 
-def routes(result, days):
-    """Per typical day: the truck's stops ``L-A2-L`` and its legs with their hours."""
+def routes(result, days, step=1):
+    """Per typical day: the truck's stops ``L-A2-L`` and its legs with their clock hours
+    (periods of ``step`` hours)."""
     truck = result.tables["res_ice_truck"]
     rows = {}
     for day in days:
@@ -240,12 +252,12 @@ def routes(result, days):
                 start = hour
             elif station is not None:
                 if start is not None:
-                    legs.append(f"{start}:00-{hour}:00 {stops[-1]}->{station}")
+                    legs.append(f"{start * step}:00-{hour * step}:00 {stops[-1]}->{station}")
                     start = None
                 if station != stops[-1]:
                     stops.append(station)
         rows[day] = {"route": "-".join(stops), "legs": "; ".join(legs),
-                     "driving_h": int(sum(s is None for s in at)),
+                     "driving_h": int(sum(s is None for s in at)) * step,
                      "paper": PAPER_ROUTES.get(day, "")}  # fmt: skip
     return pd.DataFrame(rows).T
 
@@ -392,7 +404,7 @@ def run(scenario, out_dir):
     tables = {
         "table2_costs": beside_paper(cost_table(results), PAPER_TABLE_2),
         "table3_capacities": capacity_table(results),
-        "routes": routes(results["Case 3"], system.days),
+        "routes": routes(results["Case 3"], system.days, system.step),
         "table4_coalitions": table4,
         "table5_shapley": table5,
     }
