@@ -260,15 +260,24 @@ class Scenario:
         ``run`` instead of the default single solve and writes the returned dict to
         ``summary.json``.
         """
+        module = self.study_module()
+        if module is None:
+            return None
+        if not callable(getattr(module, "run", None)):
+            path = self.path / STUDY_FILE
+            raise InputError(f"{path}: defines no function run(scenario, out_dir)")
+        return module.run
+
+    def study_module(self):
+        """The folder's ``study.py`` as a module (its builders and checks, for tests and
+        benchmarks), or None without one."""
         path = self.path / STUDY_FILE
         if not path.is_file():
             return None
         spec = importlib.util.spec_from_file_location(f"gridflex_study_{self.name}", path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        if not callable(getattr(module, "run", None)):
-            raise InputError(f"{path}: defines no function run(scenario, out_dir)")
-        return module.run
+        return module
 
 
 _NETWORK_SOURCE = "gridflex.networks defaults (see docs/networks.md)"

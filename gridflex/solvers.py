@@ -206,7 +206,7 @@ are large (a year of yuan: ~1e5 per MW and period): they solve the objective div
 def objective_scale(problem):
     """A power of ten at the largest constant that multiplies a variable in the objective (1
     below 1e3): additive terms without variables (a fixed cost) do not count."""
-    terms = _additive_terms(problem.objective.args[0])
+    terms = additive_terms(problem.objective.args[0])
     varying = [t for t in terms if t.variables()]
     leaves = [leaf for t in varying for leaf in (*t.constants(), *t.parameters())]
     sizes = [_largest(x.value) for x in leaves if x.value is not None]
@@ -222,9 +222,10 @@ def _largest(value):
     return float(np.abs(data).max()) if np.size(data) else 0.0
 
 
-def _additive_terms(expr):
+def additive_terms(expr):
+    """The additive terms of ``expr`` (nested sums flattened)."""
     if isinstance(expr, cp.atoms.affine.add_expr.AddExpression):
-        return [t for arg in expr.args for t in _additive_terms(arg)]
+        return [t for arg in expr.args for t in additive_terms(arg)]
     return [expr]
 
 

@@ -5,6 +5,8 @@ import logging
 import pandapower as pp
 import pytest
 
+import gridflex as gf
+
 logging.getLogger("pandapower").setLevel(logging.ERROR)
 
 
@@ -65,3 +67,32 @@ def four_bus_net():
         )
     pp.create_ext_grid(net, 0, min_p_mw=0.0, max_p_mw=0.0)
     return net
+
+
+def three_station_ice_model(legs):
+    """A 6-hour TOU day (0.36 then 1.05) on one bus: a large ice maker at the depot ("yard")
+    and two ISACs ("tank1", "tank2"; cooling peaks 10 and 4 MW in the last three hours, a
+    0.2 MW melting pump, no ice making of their own), and a truck with the given ``legs``
+    ``{(i, j): hours}`` (fuel 0.1 per driving hour, 0.5 if bought)."""
+    net = pp.create_empty_network()
+    pp.create_bus(net, vn_kv=22.0)
+    m = gf.Model(net, periods=6, net_elements=False)
+    m.add(gf.ExternalGrid(0, [[0.36] * 3 + [1.05] * 3], name="grid"))
+    yard = gf.Node("yard", gf.carriers.ICE)
+    tanks = [gf.Node(f"tank{k}", gf.carriers.ICE) for k in (1, 2)]
+    m.add(gf.LargeIceMaker(0, yard, capacity_mw=20.0, retention=1.0, name="lim"))
+    for k, (tank, peak) in enumerate(zip(tanks, (10.0, 4.0), strict=True)):
+        cool = gf.Node(f"building{k}", gf.carriers.COOLING)
+        m.add(gf.ISAC(0, cool, ice=tank, ice_making_max_mw=0.0, melting_max_mw=0.2,
+                      retention=1.0, name=f"isac{k}"))  # fmt: skip
+        m.add(gf.CarrierDemand(cool, [[0, 0, 0, peak, peak, peak]], name=f"load{k}"))
+    m.add(gf.IceTruck([yard, *tanks], legs, depot=0, capacity_mwh=40.0, rate_mw=40.0,
+                      retention=1.0, fuel_cost_per_h=0.1, fixed_cost=0.5,
+                      name="truck"))  # fmt: skip
+    return m
+
+
+@pytest.fixture
+def three_station_ice():
+    """:func:`three_station_ice_model`, as a fixture (tests import nothing from conftest)."""
+    return three_station_ice_model

@@ -1,8 +1,6 @@
 """Benders on the library's planning models, against their monolithic solves: the seed-000 T&D
 expansion (a MILP, HiGHS) and a seed-002 ice-cooling model (a MISOCP, SCIP)."""
 
-import importlib.util
-
 import numpy as np
 import pytest
 from gridflex.networks.yang14 import yang14
@@ -17,9 +15,7 @@ GAP = 1e-4
 
 def td_model():
     sc = gf.scenario.load_scenario("td_dc_fcs_expansion")
-    spec = importlib.util.spec_from_file_location("td_study", sc.path / "study.py")
-    study = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(study)
+    study = sc.study_module()
     return study.joint_model(study.System(sc))
 
 

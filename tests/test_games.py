@@ -167,26 +167,10 @@ def test_a_model_game_equals_models_built_without_the_absent_assets():
     assert full.fixed == {}  # the model is left as it was
 
 
-def test_a_partial_fix_keeps_a_truck_off_the_legs_of_an_absent_station():
+def test_a_partial_fix_keeps_a_truck_off_the_legs_of_an_absent_station(three_station_ice):
     # a maker and two ISACs; ISAC 2 absent: its legs held at 0, every other entry free (NaN).
     # Against the same system whose truck has no leg to station 2
-    def system(legs):
-        net = pp.create_empty_network()
-        pp.create_bus(net, vn_kv=22.0)
-        m = gf.Model(net, periods=6, net_elements=False)
-        m.add(gf.ExternalGrid(0, [[0.36] * 3 + [1.05] * 3], name="grid"))
-        yard = gf.Node("yard", gf.carriers.ICE)
-        tanks = [gf.Node(f"tank{k}", gf.carriers.ICE) for k in (1, 2)]
-        m.add(gf.LargeIceMaker(0, yard, capacity_mw=20.0, retention=1.0, name="lim"))
-        for k, (tank, peak) in enumerate(zip(tanks, (10.0, 4.0), strict=True)):
-            cool = gf.Node(f"building{k}", gf.carriers.COOLING)
-            m.add(gf.ISAC(0, cool, ice=tank, ice_making_max_mw=0.0, melting_max_mw=0.2,
-                          retention=1.0, name=f"isac{k}"))  # fmt: skip
-            m.add(gf.CarrierDemand(cool, [[0, 0, 0, peak, peak, peak]], name=f"load{k}"))
-        m.add(gf.IceTruck([yard, *tanks], legs, capacity_mwh=40.0, rate_mw=40.0, retention=1.0,
-                          fuel_cost_per_h=0.1, fixed_cost=0.5, name="truck"))  # fmt: skip
-        return m
-
+    system = three_station_ice
     every = {(i, j): 1.0 for i in range(3) for j in range(3) if i != j}
     full = system(every)
     legs = sorted(every)

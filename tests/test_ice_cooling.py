@@ -1,8 +1,6 @@
 """Seed 002's 14-node ice-cooling study (scenarios/ice_cooling_14): the guaranteed orderings,
 balances closed from the written CSVs, Benders against the monolithic solve, the Shapley game."""
 
-import importlib.util
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,10 +14,7 @@ GAP = 1e-4  # the MIP gap every comparison allows
 @pytest.fixture(scope="module")
 def study():
     sc = load_scenario("ice_cooling_14")
-    spec = importlib.util.spec_from_file_location("ice_study", sc.path / "study.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return sc, module
+    return sc, sc.study_module()
 
 
 @pytest.fixture(scope="module")

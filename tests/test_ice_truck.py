@@ -110,25 +110,8 @@ def test_bad_legs_are_refused():
 
 
 # --- brute force over routes: three stations, every feasible day's route ----------------------
-def three_stations(hours):
-    """A maker at the depot and two ISACs with different loads; every leg `hours` long."""
-    net = pp.create_empty_network()
-    pp.create_bus(net, vn_kv=22.0)
-    m = gf.Model(net, periods=T, net_elements=False)
-    m.add(gf.ExternalGrid(0, [PRICES], name="grid"))
-    yard = gf.Node("yard", gf.carriers.ICE)
-    tanks = [gf.Node(f"tank{k}", gf.carriers.ICE) for k in (1, 2)]
-    m.add(gf.LargeIceMaker(0, yard, capacity_mw=20.0, retention=1.0, name="lim"))
-    for k, (tank, peak) in enumerate(zip(tanks, (10.0, 4.0), strict=True)):
-        cool = gf.Node(f"building{k}", gf.carriers.COOLING)
-        m.add(gf.ISAC(0, cool, ice=tank, ice_making_max_mw=0.0, melting_max_mw=0.2,
-                      retention=1.0, name=f"isac{k}"))  # fmt: skip
-        m.add(gf.CarrierDemand(cool, [[0, 0, 0, peak, peak, peak]], name=f"load{k}"))
-    legs = {(i, j): hours for i in range(3) for j in range(3) if i != j}
-    m.add(gf.IceTruck([yard, *tanks], legs, depot=0, capacity_mwh=40.0, rate_mw=40.0,
-                      retention=1.0, fuel_cost_per_h=FUEL, fixed_cost=FIXED,
-                      name="truck"))  # fmt: skip
-    return m
+# the system: conftest.three_station_ice_model (a maker at the depot, two ISACs, prices and the
+# truck's costs as above), every leg ``hours`` long
 
 
 def routes(stations, tau, periods, depot=0):
@@ -177,8 +160,8 @@ def as_decisions(route, stations, legs):
 
 
 @pytest.mark.parametrize("hours", [1.0, 2.0])
-def test_the_milp_route_equals_a_brute_force_over_all_routes(hours):
-    model = three_stations(hours)
+def test_the_milp_route_equals_a_brute_force_over_all_routes(hours, three_station_ice):
+    model = three_station_ice({(i, j): hours for i in range(3) for j in range(3) if i != j})
     best = model.solve(mip_rel_gap=0)
     legs = sorted((i, j) for i in range(3) for j in range(3) if i != j)
     costs, compiled = [], []

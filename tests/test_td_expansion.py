@@ -1,7 +1,5 @@
 """Seed 000: the coupled T&D networks and the expansion-planning cases."""
 
-import importlib.util
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -70,10 +68,7 @@ def test_aggregate_zone_outside_the_scope_is_refused():
 @pytest.fixture(scope="module")
 def study():
     scenario = load_scenario("td_dc_fcs_expansion")
-    spec = importlib.util.spec_from_file_location("td_study", scenario.path / "study.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return scenario, module
+    return scenario, scenario.study_module()
 
 
 def test_beta_and_eta_of_the_study_from_physical_inputs(study):

@@ -138,12 +138,7 @@ def benders(model, master=None, *, cuts="auto", gap=1e-4, max_iterations=100,
     state.sub_options = (solver, solver_options)
     state.floor = _floor(state) if floor is None else float(floor)
     state.relaxed = relaxed_phase and any(d.integer for d in state.decisions)
-    rows, converged = [], False
-    for _ in console.progress(range(max_iterations), "Benders", total=max_iterations):
-        rows.append(_iterate(state, gap))
-        if rows[-1]["gap"] <= gap:
-            converged = True
-            break
+    rows, converged = _iterations(state, gap, max_iterations)
     if state.best is None:
         why = (
             "the relaxed phase used them all (no integer plan tried): raise max_iterations"
@@ -158,6 +153,16 @@ def benders(model, master=None, *, cuts="auto", gap=1e-4, max_iterations=100,
     used = "single" if state.blocks is None else "multi"
     info = {"cuts": used, "recourse": recourse, "floor": state.floor, "master": state.names}
     return BendersResult(result, state.best, bounds, converged, info)
+
+
+def _iterations(state, gap, max_iterations):
+    """``(rows of the bounds table, converged)``: iterate until the gap or the limit."""
+    rows = []
+    for _ in console.progress(range(max_iterations), "Benders", total=max_iterations):
+        rows.append(_iterate(state, gap))
+        if rows[-1]["gap"] <= gap:
+            return rows, True
+    return rows, False
 
 
 @dataclass

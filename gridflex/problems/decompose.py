@@ -30,6 +30,7 @@ import numpy as np
 
 from gridflex.errors import InputError
 from gridflex.problems.decisions import fixed_problem
+from gridflex.solvers import additive_terms
 
 
 @dataclass
@@ -51,7 +52,7 @@ def split_problem(problem, decisions):
         found = {v.id for v in thing.variables()}
         return found <= ids
 
-    terms = _terms(problem.objective.args[0])
+    terms = additive_terms(problem.objective.args[0])
     master_terms = [t for t in terms if master_only(t)]
     sub_terms = [t for t in terms if not master_only(t)]
     return Split(
@@ -61,13 +62,6 @@ def split_problem(problem, decisions):
         sub_cost=sum(sub_terms, cp.Constant(0.0)),
         sub_constraints=[c for c in problem.constraints if not master_only(c)],
     )
-
-
-def _terms(expr):
-    """The additive terms of ``expr`` (nested sums flattened)."""
-    if isinstance(expr, cp.atoms.affine.add_expr.AddExpression):
-        return [t for arg in expr.args for t in _terms(arg)]
-    return [expr]
 
 
 def elastic_constraints(constraints):

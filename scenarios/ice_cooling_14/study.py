@@ -97,8 +97,8 @@ class System:
 
 
 def bus(net, number):
-    """pandapower index of the paper's node ``number``."""
-    return int(net.bus.index[net.bus.name == number][0])
+    """pandapower index of the paper's node ``number`` (the checked mapping of gf.Grid)."""
+    return int(gf.Grid(net).bus_from_number(number)[0])
 
 
 def build_model(system, transit_hours=None):
