@@ -98,7 +98,7 @@ class System:
 
 def bus(net, number):
     """pandapower index of the paper's node ``number`` (the checked mapping of gf.Grid)."""
-    return int(gf.Grid(net).bus_from_number(number)[0])
+    return int(gf.Grid(net).bus_from_number(number))
 
 
 def build_model(system, transit_hours=None):
