@@ -30,6 +30,7 @@ def run(study, tmp_path_factory):
 def test_the_inputs_are_the_papers_where_it_gives_them(study):
     sc, module = study
     system = module.System(sc)
+    system.step, system.hours = 1, 24  # the paper's hourly periods (the default runs 4 h)
     assert system.option("price_yuan_per_mwh") == [360, 700, 1050]
     price = system.price()
     assert price[:7].tolist() == [360] * 7 and price[10:13].tolist() == [1050] * 3  # L343
