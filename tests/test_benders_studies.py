@@ -3,9 +3,9 @@ expansion (a MILP, HiGHS) and a seed-002 ice-cooling model (a MISOCP, SCIP)."""
 
 import numpy as np
 import pytest
-from gridflex.networks.yang14 import yang14
 
 import gridflex as gf
+from gridflex.networks.yang14 import yang14
 from gridflex.problems.benders import benders
 from gridflex.problems.planning import annuity_factor
 from gridflex.timeaxis import Block

@@ -135,6 +135,7 @@ def test_scenarios_command_lists_the_builtin_scenarios():
     assert rows == {
         "ev_tight_balance": "ieee118",
         "ice_cooling_14": "yang14",
+        "ice_cooling_33": "ieee33",
         "quickstart": "ieee118",
         "td_dc_fcs_expansion": "ieee24",
     }

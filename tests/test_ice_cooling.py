@@ -1,5 +1,6 @@
-"""Seed 002's 14-node ice-cooling study (scenarios/ice_cooling_14): the guaranteed orderings,
-balances closed from the written CSVs, Benders against the monolithic solve, the Shapley game."""
+"""Seed 002's ice-cooling studies (scenarios/ice_cooling_14 and ice_cooling_33, one study in
+gridflex.scenarios.ice_cooling): the guaranteed orderings, balances closed from the written CSVs,
+Benders bounds, the Shapley game, the transit-time sweep (Fig. 9), AC validation."""
 
 import numpy as np
 import pandas as pd
@@ -7,41 +8,50 @@ import pytest
 
 import gridflex as gf
 from gridflex.scenario import load_scenario
+from gridflex.scenarios import ice_cooling
 
 GAP = 1e-4  # the MIP gap every comparison allows
+NETWORKS = ("ice_cooling_14", "ice_cooling_33")
 
 
-@pytest.fixture(scope="module")
-def study():
+@pytest.fixture(scope="module", params=NETWORKS)
+def run(request, tmp_path_factory):
+    # each study as the scenario runs it (4-hour periods: 6 per typical day, profiles averaged)
+    sc = load_scenario(request.param)
+    module = sc.study_module()
+    out = tmp_path_factory.mktemp(request.param)
+    return module.run(sc, out), out, ice_cooling
+
+
+def test_the_inputs_are_the_papers_where_it_gives_them():
     sc = load_scenario("ice_cooling_14")
-    return sc, sc.study_module()
-
-
-@pytest.fixture(scope="module")
-def run(study, tmp_path_factory):
-    # the study at 4-hour periods (6 per typical day, profiles averaged): the physics and the
-    # orderings are the same checks; the hourly run is the scenario's own (README)
-    sc, module = study
-    sc.study_options["period_h"] = {"value": 4, "source": "test: 4-hour periods"}
-    out = tmp_path_factory.mktemp("ice_cooling_14")
-    return module.run(sc, out), out, module
-
-
-def test_the_inputs_are_the_papers_where_it_gives_them(study):
-    sc, module = study
-    system = module.System(sc)
+    system = ice_cooling.System(sc)
     system.step, system.hours = 1, 24  # the paper's hourly periods (the default runs 4 h)
     assert system.option("price_yuan_per_mwh") == [360, 700, 1050]
     price = system.price()
     assert price[:7].tolist() == [360] * 7 and price[10:13].tolist() == [1050] * 3  # L343
     assert system.crf == pytest.approx(44_240_000 / (150_000 * 5100), rel=1e-5)  # 4 %, 30 y
     assert system.blocks()[0].weight * 3 == pytest.approx(365, rel=1e-6)  # pi = 1/3 of a year
-    model = module.build_model(system)
+    model = ice_cooling.build_model(system)
     names = {d.name for d in model.decisions(gf.devices.base.Role.INVESTMENT)}
     assert names == {"wt.units", "lim.capacity_mw", "truck.bought"}
     truck = model.device("truck")
     # truck and driver: 400,000 / 10 straight line + 200,000 a year (notes-002 3.2)
     assert truck.fixed_cost == pytest.approx(240_000)
+
+
+def test_the_33_node_study_places_the_devices_at_the_papers_nodes():
+    # paper L492: ISACs at nodes 18 and 33, wind at 11 and 27, the ice maker at 27
+    sc = load_scenario("ice_cooling_33")
+    system = ice_cooling.System(sc)
+    model = ice_cooling.build_model(system)
+    net = model.net
+    number = net.bus["name"].astype(int)
+    assert number[model.device("isac1").bus].tolist() == [18]
+    assert number[model.device("isac2").bus].tolist() == [33]
+    assert number[model.device("wt").bus].tolist() == [11, 27]
+    assert number[model.device("lim").bus].tolist() == [27]
+    assert len(net.bus) == 33 and net.bus["min_vm_pu"].eq(0.93).all()
 
 
 @pytest.mark.slow
@@ -107,3 +117,28 @@ def test_the_dispatch_holds_in_ac(run):
     assert (ac["max |dvm| model vs AC (pu)"] < 1e-3).all(), ac
     assert (ac["vm min (pu)"] >= 0.93 - 1e-4).all() and (ac["vm max (pu)"] <= 1.07 + 1e-4).all()
     assert (ac["violations"] == 0).all()
+
+
+@pytest.mark.slow
+def test_transit_sweep_costs_never_fall_with_the_transit_time(run):
+    # notes-002 5.4: a longer leg can be emulated by a shorter one and waiting (at less fuel),
+    # so both curves are non-decreasing; re-planning never costs more than Case 2 and equals it
+    # once a round trip fills the day (12 h); holding Case 3's plan never costs less
+    summary, out, _ = run
+    sweep = pd.read_csv(out / "fig9_transit_sweep.csv", index_col=0)
+    total = summary["objective_yuan_per_year"]
+    free, held = sweep["re-planned (yuan/yr)"], sweep["plan held (yuan/yr)"]
+    for curve in (free, held):
+        assert (np.diff(curve.to_numpy()) >= -GAP * total["Case 2"]).all(), curve
+    assert (free <= total["Case 2"] * (1 + GAP)).all()
+    assert free.loc[12.0] == pytest.approx(total["Case 2"], rel=GAP)
+    assert (held >= free * (1 - GAP)).all()
+    assert sweep.loc[12.0, "truck driving h/day (plan held)"] == 0
+
+
+@pytest.mark.slow
+def test_the_plots_are_written(run):
+    _, out, _ = run
+    names = {p.stem for p in (out / "plots").glob("*.png")}
+    assert {"truck_route_case_3", "isac_cooling_case_3", "voltages", "fig9_transit"} <= names
+    assert {"benders_bounds_case_2", "benders_bounds_case_3"} <= names

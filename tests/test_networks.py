@@ -9,13 +9,14 @@ import math
 from importlib.resources import files
 from pathlib import Path
 
-import gridflex.networks as gn
 import numpy as np
 import pandapower as pp
 import pandas as pd
 import pytest
-from gridflex.networks import pglib as pglib_module
 from pandapower.pypower.idx_brch import BR_X, PF, RATE_A
+
+import gridflex.networks as gn
+from gridflex.networks import pglib as pglib_module
 
 TRANSMISSION = ("ieee14", "ieee24", "ieee118")
 # PGLib branch count = pandapower lines + transformers

@@ -4,9 +4,9 @@ against pandapower's AC power flow for a fixed dispatch."""
 import numpy as np
 import pandapower as pp
 import pytest
-from gridflex.networks.yang14 import BRANCHES, yang14
 
 import gridflex as gf
+from gridflex.networks.yang14 import BRANCHES, yang14
 
 
 def test_table_1_in_ohm_on_a_22_kv_100_mva_base():
