@@ -32,14 +32,16 @@ def branch_tables(grid, quantities, periods):
     adds ``p_to_mw``, ``q_from_mvar``, ``q_to_mvar``, ``pl_mw``, ... (without ``p_to_mw`` the
     branch is lossless). Transformer columns say ``hv``/``lv`` for ``from``/``to``.
     ``loading_percent`` has pandapower's meaning (flow over the nominal rating: ``max_i_ka`` of
-    lines, ``sn_mva`` of trafos, without ``max_loading_percent``; apparent power at the more
-    loaded end where reactive power is modelled), ``limit_percent`` is the same flow over the
-    limit the model enforces (100 = binding). They differ where ``max_loading_percent`` is not
-    100 (e.g. the PGLib transformer limits of case118).
+    lines, ``sn_mva`` of trafos, without ``max_loading_percent``): the series current where the
+    formulation has one (``i_ka``: SOC DistFlow limits the current, so a line at its rating
+    reads 100 % even above 1 pu voltage), else the apparent power at the more loaded end (or
+    the active power without Q). ``limit_percent`` is the same flow over the limit the model
+    enforces (100 = binding). They differ where ``max_loading_percent`` is not 100 (e.g. the
+    PGLib transformer limits of case118).
     """
     q = dict(quantities)
     q.setdefault("p_to_mw", -q["p_from_mw"])
-    flow = _apparent(q)
+    flow = _current_mva(grid, q["i_ka"]) if "i_ka" in q else _apparent(q)
     q["loading_percent"] = _percent(flow, grid.branches.nominal_mva)
     q["limit_percent"] = _percent(flow, grid.branches.rating_mva)
     out = {}
@@ -56,6 +58,12 @@ def branch_tables(grid, quantities, periods):
                 }
             )
     return out
+
+
+def _current_mva(grid, i_ka):
+    """The series current as MVA at the nominal voltage of the branch's to-bus."""
+    vn_kv = grid.bus_vn_kv[grid.branches.to_pos].reshape(-1, 1)
+    return np.sqrt(3.0) * vn_kv * np.asarray(i_ka)
 
 
 def _apparent(q):

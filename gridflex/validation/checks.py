@@ -9,9 +9,11 @@ import numpy as np
 import pandas as pd
 
 VIOLATION_COLUMNS = ["period", "element", "index", "kind", "value", "limit"]
-# A limit is violated beyond 1e-6 (pu of voltage, percent of loading): the optimisers stop at
-# ~1e-8 relative accuracy, so a dispatch at a binding 0.93 pu limit reads 0.9299999 in AC.
+# A limit is violated beyond 1e-6 of it (1e-6 pu of voltage, 1e-4 percent of loading): the
+# optimisers stop at ~1e-8 relative accuracy, so a dispatch at a binding 0.93 pu limit reads
+# 0.9299999 in AC, and a line at its rating 100.000003 %.
 TOLERANCE = 1e-6
+LOADING_TOLERANCE_PERCENT = 1e-4
 
 
 def find_violations(net, arrays, periods):
@@ -62,7 +64,7 @@ def _branch_violations(net, element, arrays, periods):
     loading = arrays[(element, "loading_percent")]
     limit = branch_limits_percent(net, element)
     with np.errstate(invalid="ignore"):
-        t, i = np.nonzero(loading > limit + TOLERANCE)
+        t, i = np.nonzero(loading > limit + LOADING_TOLERANCE_PERCENT)
     labels = net[element].index.to_numpy()[i]
     rank = 2 if element == "line" else 3
     return _rows(periods, t, element, labels, "overload", loading[t, i], limit[i], rank)
