@@ -104,6 +104,10 @@ class System:
         shape = self.per_period(self.option("cooling_shape"))
         return np.concatenate([peak * shape for peak in self.option("cooling_peak_mw")[k]])
 
+    def q_per_p(self):
+        """Reactive per active draw of the ISACs and the ice maker (their power factor)."""
+        return float(np.tan(np.arccos(self.option("ice_power_factor"))))
+
     def wind(self):
         days = self.option("wind_availability")
         return np.concatenate([self.per_period(day) for day in days])
@@ -145,7 +149,7 @@ def add_ice(model, system, net, transit_hours):
     for k, (node_number, tank) in enumerate(zip(system.option("isac_nodes"), tanks, strict=True)):
         cooling = gf.Node(f"cooling{k + 1}", gf.carriers.COOLING)
         model.add(gf.ISAC(bus(net, node_number), cooling, ice=tank,
-                          tank_mwh=system.option("isac_tank_mwh"),
+                          tank_mwh=system.option("isac_tank_mwh"), q_per_p=system.q_per_p(),
                           retention=system.option("retention"), name=f"isac{k + 1}"))  # fmt: skip
         model.add(gf.CarrierDemand(cooling, [system.cooling_mw(k)], name=f"cooling{k + 1}"))
     lim_crf = annuity_factor(system.option("interest_rate"), system.option("lim_life_years"))
@@ -153,7 +157,7 @@ def add_ice(model, system, net, transit_hours):
         bus(net, system.option("lim_node")), yard, capacity_max_mw=system.option(
             "lim_capacity_max_mw"), cost_per_mw=1e3 * system.option("lim_capital_yuan_per_kw")
         * lim_crf, store_hours=system.option("lim_store_hours"),
-        retention=system.option("retention"), name="lim"))  # fmt: skip
+        retention=system.option("retention"), q_per_p=system.q_per_p(), name="lim"))  # fmt: skip
     legs = {leg: float(transit_hours) for leg in [(0, 1), (1, 0), (0, 2), (2, 0)]}  # no A1-A2
     fixed = system.option("truck_capital_yuan") / system.option("truck_life_years")
     model.add(gf.IceTruck(
@@ -388,6 +392,9 @@ def check_balances(folder):
     power = (t["res_ext_grid"]["p_mw"].sum(axis=1) + t["res_robust_wind"]["p_mw"].sum(axis=1)
              - t["res_load"]["p_mw"].sum(axis=1) - isac["p_mw"].sum(axis=1)
              - lim["p_mw"].sum(axis=1) - t["res_line"]["pl_mw"].sum(axis=1))  # fmt: skip
+    reactive = (t["res_ext_grid"]["q_mvar"].sum(axis=1) - t["res_load"]["q_mvar"].sum(axis=1)
+                - isac["q_mvar"].sum(axis=1) - lim["q_mvar"].sum(axis=1)
+                - t["res_line"]["ql_mvar"].sum(axis=1))  # wind at unity PF  # fmt: skip
     cooling = (isac["cooling_chiller_mw"] + isac["cooling_ice_mw"]).to_numpy() - t[
         "res_carrier_demand"]["demand_mw"].to_numpy()  # fmt: skip
     tank = isac["e_mwh"] - _previous(isac["e_mwh"]) - (
@@ -404,7 +411,9 @@ def check_balances(folder):
     ]
     state = truck["parked"].sum(axis=1) + truck["truck_driving"].iloc[:, 0] - 1  # one state
     return {
-        "power (MW)": float(np.abs(power).max()), "cooling (MW)": float(np.abs(cooling).max()),
+        "power (MW)": float(np.abs(power).max()),
+        "reactive power (Mvar)": float(np.abs(reactive).max()),
+        "cooling (MW)": float(np.abs(cooling).max()),
         "ISAC tanks (MWh)": float(np.abs(tank.to_numpy()).max()),
         "LIM store (MWh)": float(np.abs(store.to_numpy()).max()),
         "truck load (MWh)": float(np.abs(carried.to_numpy()).max()),

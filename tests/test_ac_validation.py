@@ -5,6 +5,7 @@ import copy
 import numpy as np
 import pandapower as pp
 import pandapower.networks as pn
+import pandas as pd
 import pytest
 
 import gridflex as gf
@@ -83,3 +84,20 @@ def test_dc_dispatch_on_case118_writes_every_device_and_keeps_the_net():
     s = report.summary
     np.testing.assert_allclose(s.slack_p_mw - s.model_slack_p_mw, s.losses_mw, atol=1e-6)
     assert (s.losses_mw > 0).all()
+
+
+def test_a_limit_is_violated_beyond_solver_rounding_only():
+    # 1e-6 pu of voltage and 1e-4 % of loading: a dispatch at a binding limit reads 0.9299999
+    # pu or 100.000003 % in AC (the optimisers' accuracy), which is not a violation
+    from gridflex.validation.checks import find_violations
+
+    net = _two_bus(60.0)
+    net.bus["min_vm_pu"], net.bus["max_vm_pu"] = 0.93, 1.07
+    periods = pd.RangeIndex(4)
+    vm = np.array([[1.0, 0.93 - 5e-7], [1.0, 0.93 - 2e-6], [1.0, 1.0], [1.0, 1.0]])
+    loading = np.array([[50.0], [50.0], [100.000003], [100.0002]])
+    arrays = {("bus", "vm_pu"): vm, ("line", "loading_percent"): loading,
+              ("trafo", "loading_percent"): np.zeros((4, 0))}  # fmt: skip
+    found = find_violations(net, arrays, periods)
+    assert found["period"].tolist() == [1, 3]
+    assert found["kind"].tolist() == ["vm_below_min", "overload"]

@@ -278,3 +278,20 @@ def test_a_loss_price_is_charged_on_the_losses_and_keeps_the_relaxation_exact():
     assert charged == pytest.approx(1500.0 * losses_mwh, rel=1e-6)
     with pytest.raises(InputError, match="loss_price_per_mwh must be a finite number >= 0"):
         SOCDistFlow(loss_price_per_mwh=-1.0)
+
+
+def test_line_loading_is_the_current_over_its_rating_as_in_pandapower():
+    """A 0.1 kA line feeding a 5 MW load from a 1.02 pu source binds at its current: 100 %
+    (its apparent power is 2 % above the rating at 1 pu), as pandapower's runpp of the
+    dispatch says; a local generator at 50 per MW covers the rest."""
+    net = feeder([(0, 1, 0.5, 0.5, 0.1)], loads=[(1, 5.0, 1.0)])
+    model = gf.Model(net, formulation=SOCDistFlow(loss_price_per_mwh=1.0))
+    model.add(gf.Generator(bus=1, p_max_mw=5.0, cost_per_mwh=50.0, q_min_mvar=0, q_max_mvar=0))
+    r = model.solve()
+    assert r.res_line["limit_percent"].iloc[0, 0] == pytest.approx(100.0, abs=1e-5)
+    assert r.res_line["loading_percent"].iloc[0, 0] == pytest.approx(100.0, abs=1e-5)
+    s_from = np.hypot(r.res_line["p_from_mw"].iloc[0, 0], r.res_line["q_from_mvar"].iloc[0, 0])
+    assert s_from / (np.sqrt(3) * 20.0 * 0.1) == pytest.approx(1.02, abs=2e-3)  # V * I
+    pp.create_sgen(net, 1, p_mw=r.res_gen["p_mw"].iloc[0, 0])
+    ac = runpp(net)
+    assert ac.res_line.loading_percent[0] == pytest.approx(100.0, abs=1e-3)

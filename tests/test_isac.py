@@ -124,3 +124,31 @@ def test_an_ice_maker_needs_one_way_to_its_rating():
     m.add(gf.LargeIceMaker(0, ice, name="lim"))
     with pytest.raises(gf.InputError, match="LargeIceMaker 'lim': give either capacity_mw"):
         m.build()
+
+
+def test_reactive_draw_at_a_fixed_power_factor_enters_the_q_balance_and_holds_in_ac():
+    # PF 0.95 lagging (notes-002): q = tan(acos(0.95)) p for the ISAC and the ice maker; on a
+    # 22 kV line the grid supplies their Q plus the line's reactive losses, and pandapower's
+    # AC power flow of the dispatch lands on the model's voltages (the relaxation is exact)
+    ratio = np.tan(np.arccos(0.95))
+    net = pp.create_empty_network(sn_mva=10.0)
+    pp.create_buses(net, 2, vn_kv=22.0, min_vm_pu=0.9, max_vm_pu=1.1)
+    pp.create_line_from_parameters(net, 0, 1, 5.0, 0.3, 0.4, 0.0, max_i_ka=1.0)
+    pp.create_ext_grid(net, 0, vm_pu=1.0)  # the slack of the AC check
+    m = gf.Model(net, periods=4, formulation=gf.SOCDistFlow(), net_elements=False)
+    m.add(gf.ExternalGrid(0, [PRICES], name="grid"))
+    cool, ice = gf.Node("building", gf.carriers.COOLING), gf.Node("yard", gf.carriers.ICE)
+    m.add(gf.ISAC(1, cool, q_per_p=ratio, ice=ice, name="isac"))
+    m.add(gf.LargeIceMaker(1, ice, capacity_mw=2.0, q_per_p=ratio, name="lim"))
+    m.add(gf.CarrierDemand(cool, [COOLING], name="load"))
+    result = m.solve()
+    isac, lim = result.tables["res_isac"], result.tables["res_ice_maker"]
+    np.testing.assert_allclose(isac["q_mvar"], ratio * isac["p_mw"], atol=1e-9)
+    np.testing.assert_allclose(lim["q_mvar"], ratio * lim["p_mw"], atol=1e-9)
+    drawn = (isac["q_mvar"].sum(axis=1) + lim["q_mvar"].sum(axis=1)).to_numpy()
+    assert drawn.max() > 0.1  # the ice is made and melted with reactive power
+    grid_q = result.tables["res_ext_grid"]["q_mvar"].sum(axis=1).to_numpy()
+    line_q = result.tables["res_line"]["ql_mvar"].sum(axis=1).to_numpy()
+    np.testing.assert_allclose(grid_q, drawn + line_q, atol=1e-7)
+    report = gf.validate_ac(result)
+    assert report.all_converged and report.gap["max_dvm_pu"].max() < 1e-6

@@ -49,6 +49,10 @@ class LargeIceMaker(PortDevice):
         Share of the stored ice kept per hour, in (0, 1] (0.98).
     stock_initial_mwh : float or array (n,)
         Ice before an open block.
+    q_per_p : float or array (n,)
+        Reactive draw per MW of electric draw (``tan(acos(pf))``: 0.329 at PF 0.95 lagging,
+        notes-002; 0 by default: active power only). Where the formulation has reactive power
+        it enters the network's Q balance; ``q_mvar`` in the result table.
     """
 
     result_table = "res_ice_maker"
@@ -62,11 +66,12 @@ class LargeIceMaker(PortDevice):
     store_hours = Number("h", low=0, doc="store size in hours of full output")
     retention = Number("1", low=0, high=1, low_open=True, doc="share of the ice kept per hour")
     stock_initial_mwh = Number("MWh", low=0, doc="ice before an open block")
+    q_per_p = Number("Mvar/MW", low=0, doc="reactive draw per MW of electric draw")
 
     def __init__(
         self, bus, ice, *, capacity_mw=None, capacity_max_mw=None, cost_per_mw=0.0,
-        eta_ice=2.8, store_hours=4.0, retention=0.98, stock_initial_mwh=0.0, name=None,
-        unit_labels=None,
+        eta_ice=2.8, store_hours=4.0, retention=0.98, stock_initial_mwh=0.0, q_per_p=0.0,
+        name=None, unit_labels=None,
     ):  # fmt: skip
         PortDevice.__init__(self, **declared(locals()))
 
@@ -120,6 +125,7 @@ class LargeIceMaker(PortDevice):
         before = b.ctx.time.previous(stock, v.stock_initial_mwh)
         return {
             "p_mw": power,
+            "q_mvar": as_column(v.q_per_p) * power,
             "capacity_mw": as_column(rating) * np.ones_like(power),
             "e_mwh": stock,
             "ice_made_mwh": dt * as_column(v.eta_ice) * power,

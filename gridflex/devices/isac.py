@@ -18,7 +18,8 @@ with ``f^cool`` the cooling given to the cooling node (where a
 side), ``E`` the ice in the tank (MWh of cooling) at the end of each period, ``xi`` the share
 kept over one hour (``xi ** dt_h`` per period, 0.98 in the paper), ``H >= 0`` the ice taken from
 the ice node (truck deliveries; the paper's eq. 32 prints ``-H``: notes-002 reconstructs the
-sign, ice arrives), and the electric draw ``P^ch + P^ice + P^melt`` at the bus. The tank is
+sign, ice arrives), and the electric draw ``P^ch + P^ice + P^melt`` at the bus (with
+``q_per_p`` times as much reactive power, a fixed power factor). The tank is
 cyclic inside a cyclic block (eq. 34) and starts from ``tank_initial_mwh`` in an open one.
 Melting turns one MWh of ice into one MWh of cooling, using ``1/eta_melt`` MWh of electricity.
 Ice making and melting may run in the same period (no binary in the paper).
@@ -58,6 +59,10 @@ class ISAC(PortDevice):
         Share of the ice kept over one hour, in (0, 1] (paper: 0.98).
     tank_initial_mwh : float or array (n,), optional
         Ice before an open block (default: empty).
+    q_per_p : float or array (n,)
+        Reactive draw per MW of electric draw (``tan(acos(pf))``: 0.329 at PF 0.95 lagging,
+        notes-002; 0 by default: active power only). Where the formulation has reactive power
+        it enters the network's Q balance; ``q_mvar`` in the result table.
     """
 
     result_table = "res_isac"
@@ -74,11 +79,12 @@ class ISAC(PortDevice):
     tank_mwh = Number("MWh", low=0, doc="ice tank capacity")
     retention = Number("1", low=0, high=1, low_open=True, doc="share of the ice kept per hour")
     tank_initial_mwh = Number("MWh", low=0, doc="ice before an open block")
+    q_per_p = Number("Mvar/MW", low=0, doc="reactive draw per MW of electric draw")
 
     def __init__(
         self, bus, cooling, *, chiller_max_mw=7.0, ice_making_max_mw=20.0, melting_max_mw=2.0,
         cop_chiller=4.2, eta_ice=2.8, eta_melt=42.5, tank_mwh=448.0, retention=0.98,
-        tank_initial_mwh=0.0, ice=None, name=None, unit_labels=None,
+        tank_initial_mwh=0.0, ice=None, q_per_p=0.0, name=None, unit_labels=None,
     ):  # fmt: skip
         PortDevice.__init__(self, **declared(locals()))
 
@@ -133,6 +139,7 @@ class ISAC(PortDevice):
         before = b.ctx.time.previous(tank, v.tank_initial_mwh)
         return {
             "p_mw": chiller + making + melting,
+            "q_mvar": as_column(v.q_per_p) * (chiller + making + melting),
             "p_chiller_mw": chiller,
             "p_ice_making_mw": making,
             "p_melting_mw": melting,

@@ -8,12 +8,14 @@ its electric port to the network and its carrier ports to the model's node balan
 (:mod:`gridflex.carriers`). Port flows are **into the node** (supplying positive).
 """
 
+import cvxpy as cp
 import numpy as np
 
 from gridflex.carriers import Carrier, Node, PortFlow
 from gridflex.devices.base import Device
 from gridflex.errors import InputError
 from gridflex.parameters import Param, Shape, declared_parameters
+from gridflex.profiles import as_column
 
 DIRECTIONS = ("in", "out", "both")
 
@@ -181,3 +183,12 @@ class PortDevice(Device, abstract=True):
     def injection_mw(self, b):
         port = self.electric_port()
         return None if port is None else self._flows(b)[port]
+
+    def injection_mvar(self, b):
+        """``q_per_p`` times the active injection where the device declares a nonzero
+        ``q_per_p`` (a fixed power factor: a draw of P MW takes ``q_per_p * P`` Mvar), else
+        None (no reactive power)."""
+        ratio = getattr(b.values, "q_per_p", None)
+        if ratio is None or not np.any(ratio):
+            return None
+        return cp.multiply(as_column(ratio), self.injection_mw(b))
