@@ -401,7 +401,8 @@ def main(argv=None):
     Returns
     -------
     int
-        0 on success, 2 on a gridflex error (one line on stderr, no traceback).
+        0 on success, 2 on a gridflex error (one line on stderr, no traceback; an infeasible
+        model's diagnosis follows it as a table).
     """
     args = parse(argv)
     verbosity = 1 if getattr(args, "verbose", False) else -1 if getattr(args, "quiet", False) else 0
@@ -413,12 +414,27 @@ def main(argv=None):
     try:
         return args.handler(args)
     except GridflexError as exc:
-        message = " ".join(str(exc).split())
+        diagnosis = getattr(exc, "diagnosis", None)
+        text = str(exc).split("\n")[0] if diagnosis is not None else str(exc)
+        message = " ".join(text.split())  # the diagnosis follows as a table
         print(f"gridflex {args.command}: error: {message}", file=sys.stderr)
+        _print_diagnosis(diagnosis)
         return 2
     except BrokenPipeError:  # output piped into e.g. `head`: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def _print_diagnosis(table):
+    """An infeasible model's elastic re-solve (:mod:`gridflex.diagnosis`), under the error."""
+    if table is None:
+        return
+    if len(table) == 0:
+        print("  an elastic re-solve of the linear constraints is feasible: the conflict is in "
+              "a cone or in integrality", file=sys.stderr)  # fmt: skip
+        return
+    print("  the constraints it had to violate, largest first:", file=sys.stderr)
+    print(table.to_string(index=False), file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -22,12 +22,16 @@ class SolveError(GridflexError, RuntimeError):
         The cvxpy status string (``"infeasible"``, ``"unbounded"``, ``"optimal_inaccurate"``, ...).
     solver : str
         The solver that was used.
+    diagnosis : pandas.DataFrame or None
+        For an infeasible model solved by :meth:`gridflex.Model.solve`: the constraints an
+        elastic re-solve had to violate (:func:`gridflex.diagnosis.diagnose`), largest first.
     """
 
-    def __init__(self, message, status=None, solver=None):
+    def __init__(self, message, status=None, solver=None, diagnosis=None):
         super().__init__(message)
         self.status = status
         self.solver = solver
+        self.diagnosis = diagnosis
 
 
 class SolverNotInstalledError(GridflexError, RuntimeError):

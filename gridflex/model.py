@@ -38,6 +38,9 @@ from gridflex.timeaxis import TimeAxis
 MAX_ASSEMBLIES = 16
 """Fixed/relaxed copies of a build kept for re-solves (one per set of fixed decision names)."""
 
+INFEASIBLE = (cp.INFEASIBLE, "infeasible_or_unbounded")
+"""Statuses after which :meth:`Model.solve` explains the conflict (``diagnose=True``)."""
+
 
 class Model:
     """A multi-period dispatch model on one or more pandapower nets.
@@ -512,7 +515,7 @@ class Model:
         return injection[start : start + n_bus, :]
 
     # --- solving -------------------------------------------------------------------------------
-    def solve(self, solver=None, milp_prices=False, **solver_options):
+    def solve(self, solver=None, milp_prices=False, diagnose=True, **solver_options):
         """Build (if needed) and solve; return :class:`~gridflex.results.Results`.
 
         Parameters
@@ -524,6 +527,11 @@ class Model:
             For a mixed-integer problem, re-solve the LP with the integers fixed at their optimal
             values and take prices (and every other dual) from it. Otherwise a MILP's
             ``price_per_mwh`` is NaN.
+        diagnose : bool
+            When the model is infeasible, re-solve it with every linear constraint elastic and
+            name the constraints it had to violate (device, constraint, unit/bus, period) in the
+            :class:`~gridflex.errors.SolveError` (``exc.diagnosis``; see
+            :mod:`gridflex.diagnosis`). One more solve, only on failure.
         **solver_options
             Passed to ``cvxpy.Problem.solve``.
 
@@ -548,7 +556,12 @@ class Model:
             )
         for constraint in self._built_problem.constraints:  # no duals left from earlier solves
             clear_duals(constraint)
-        used, problem, info = self._run_solver(solver, sources, limit, solver_options)
+        try:
+            used, problem, info = self._run_solver(solver, sources, limit, solver_options)
+        except SolveError as exc:
+            if exc.status not in INFEASIBLE or not diagnose:
+                raise
+            raise self._diagnosed(exc) from exc
         if milp_prices and problem.is_mixed_integer():
             self._duals_from_fixed_integers(problem, **solver_options)
         if (self._fixes or self._relaxed_now) and self.problem is self._assembled:
@@ -562,6 +575,24 @@ class Model:
         if self._relaxed_now:  # a relaxation: a lower bound, its plan may be fractional
             result.solve_info["relaxed"] = [d.name for d in self._relaxed_now]
         return self._with_plan(result, problem)
+
+    def _diagnosed(self, exc):
+        """``exc`` with the elastic re-solve's report (:func:`gridflex.diagnosis.diagnose`)."""
+        from gridflex.diagnosis import diagnose, summary
+
+        table = diagnose(self)
+        if len(table):
+            found = (
+                "it cannot hold these constraints together (an elastic re-solve violates, "
+                "largest first):\n" + summary(table)
+            )
+        else:
+            found = (
+                "an elastic re-solve of its linear constraints is feasible: the conflict is "
+                "in a cone (SOC DistFlow) or in integrality"
+            )
+        return SolveError(f"{exc}\n{found}", status=exc.status, solver=exc.solver,
+                          diagnosis=table)  # fmt: skip
 
     def _run_solver(self, solver, sources, limit, options):
         """``(solver used, solved problem, info)``: lazy rows, the live HiGHS LP, or

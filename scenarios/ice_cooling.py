@@ -14,6 +14,7 @@ Per-period tables of every case are written under ``cases/``.
 
 import time
 from dataclasses import dataclass, field
+from itertools import combinations
 from pathlib import Path
 
 import numpy as np
@@ -77,8 +78,8 @@ class System:
         return option(self.sc, key)
 
     def blocks(self):
-        """Three typical days; their hours count ``day_weight`` times (``period_h`` each)."""
-        weight = self.option("day_weight")
+        """Three typical days; each counts ``days_per_year / 3`` times (``period_h`` each)."""
+        weight = self.option("days_per_year") / len(self.days)
         return [Block(day, self.hours, weight=weight) for day in self.days]
 
     def per_period(self, hourly):
@@ -331,8 +332,11 @@ def game(model, results):
 
 def shapley_tables(play, paper):
     """Table 4 (coalition costs) and Table 5 (shares, stand-alone costs, savings), beside
-    ``paper`` (a :class:`Paper`)."""
-    shares = shapley(play.players, play)
+    ``paper`` (a :class:`Paper`). A coalition's cost is the best solution found for it or for
+    any of its sub-coalitions with the GO (their plans are feasible for it: a station more only
+    frees the truck's legs), so solves that stop inside their gap cannot make joining look
+    costly."""
+    shares = shapley(play.players, nested_best(play))
     coalitions = {", ".join(sorted(s, key=play.players.index)): v for s, v in
                   shares.costs.items() if s}  # fmt: skip
     paper_costs = pd.Series(paper.coalitions, dtype=float)
@@ -344,6 +348,21 @@ def shapley_tables(play, paper):
         "stand-alone cost": pd.Series(alone), "saving": shares.savings(),
     })  # fmt: skip
     return table4, table5
+
+
+def nested_best(play):
+    """``cost(coalition)``: the least of ``play`` over the coalition's subsets holding the GO
+    (0 without the GO)."""
+
+    def cost(coalition):
+        if "GO" not in coalition:
+            return 0.0
+        others = sorted(coalition - {"GO"})
+        subsets = [frozenset({"GO", *c}) for r in range(len(others) + 1)
+                   for c in combinations(others, r)]  # fmt: skip
+        return min(play(s) for s in subsets)
+
+    return cost
 
 
 # --- Benders ---------------------------------------------------------------------------------

@@ -168,7 +168,12 @@ def test_infeasible_scenario_exits_2_with_solve_error(tmp_path):
     (folder / "profiles.csv").write_bytes((scenario.path / "profiles.csv").read_bytes())
     code, _, stderr = run_cli(["run", str(folder), "--out", str(tmp_path / "out")])
     assert code == 2
-    assert "returned status 'infeasible" in stderr and len(stderr.splitlines()) == 1
+    lines = stderr.splitlines()
+    assert "returned status 'infeasible" in lines[0] and lines[0].startswith("gridflex run: error")
+    # then the diagnosis: the elastic re-solve's violations, largest first, as a table
+    assert lines[1] == "  the constraints it had to violate, largest first:"
+    assert lines[2].split() == ["owner", "kind", "constraint", "row", "period", "violation"]
+    assert len(lines) > 3
 
 
 LOAD_SPIKE = """
