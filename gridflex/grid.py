@@ -78,6 +78,7 @@ class Grid:
 
     def __init__(self, net):
         _check_supported(net)
+        _check_line_parameters(net)
         self.net = net
         self.base_mva = float(net.sn_mva)
         topology = read_topology(net)
@@ -214,6 +215,20 @@ def _check_supported(net):
             f"Grid: gridflex does not model {'; '.join(found)}; take them out of service or "
             "replace them by lines, transformers, loads or sgens"
         )
+
+
+def _check_line_parameters(net):
+    """Raise naming the first in-service line with a length <= 0 or a negative resistance
+    (negative reactance stays allowed: series capacitors)."""
+    line = net.line[net.line.in_service.to_numpy(bool)]
+    for column, bad, what in (
+        ("length_km", line.length_km.astype(float) <= 0, "a length <= 0"),
+        ("r_ohm_per_km", line.r_ohm_per_km.astype(float) < 0, "a negative resistance"),
+    ):
+        if bad.any():
+            row = line.index[bad.to_numpy()][0]
+            raise InputError(f"Grid: net.line {row} ({line.from_bus[row]}-{line.to_bus[row]}) has "
+                             f"{what}: {column} = {line.at[row, column]}")  # fmt: skip
 
 
 def _few(labels, n=5):

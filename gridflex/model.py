@@ -108,9 +108,12 @@ class Model:
         for network in self.networks.values():
             scale = network.load_scale
             if scale is not None:
-                scale = profile_values(
-                    scale, 1, self.periods, owner=_owner(self.networks, network), param="load_scale"
-                )[0]
+                owner = _owner(self.networks, network)
+                scale = profile_values(scale, 1, self.periods, owner=owner, param="load_scale")[0]
+                if (scale < 0).any():
+                    t = int(np.argmax(scale < 0))
+                    raise InputError(f"{owner}: load_scale must be >= 0 (a load never produces), "
+                                     f"got {scale[t]} in period {self.periods[t]}")  # fmt: skip
             for device in network.element_devices(scale):
                 self.add(device, network=network.name)
         self.problem = None

@@ -136,19 +136,66 @@ def time_axis(periods, dt_h=None):
     dt_h : float, optional
         Period length in hours; required to agree with a DatetimeIndex's spacing if given.
     """
+    dt_h = _checked_dt_h(dt_h)
+    if isinstance(periods, bool | np.bool_):
+        raise InputError(f"Model: periods must be a count, timestamps or labels, got {periods!r}")
     if isinstance(periods, int | np.integer):
         if periods < 1:
             raise InputError(f"Model: periods must be >= 1, got {periods}")
-        return pd.RangeIndex(int(periods), name="period"), float(dt_h or 1.0)
-    index = pd.Index(periods)
+        return pd.RangeIndex(int(periods), name="period"), dt_h or 1.0
+    index = _as_timestamps(pd.Index(periods))
     if len(index) == 0:
         raise InputError("Model: periods is empty")
+    if index.has_duplicates:
+        twice = index[index.duplicated()][0]
+        raise InputError(f"Model: period labels must be unique; {twice} appears twice")
     if not isinstance(index, pd.DatetimeIndex) or (len(index) == 1 and dt_h is not None):
-        return index, float(dt_h or 1.0)
+        return index, dt_h or 1.0
     step_h = _even_step_h(index)
     if dt_h is not None and not np.isclose(dt_h, step_h):
         raise InputError(f"Model: dt_h={dt_h} disagrees with the periods' spacing of {step_h} h")
     return index, float(dt_h if dt_h is not None else step_h)
+
+
+def _checked_dt_h(dt_h):
+    """``dt_h`` as a positive finite float, or None (then taken from the periods)."""
+    if dt_h is None:
+        return None
+    if isinstance(dt_h, bool | np.bool_) or not isinstance(dt_h, int | float | np.number):
+        raise InputError(f"Model: dt_h must be a number of hours, got {dt_h!r}")
+    if not np.isfinite(dt_h) or dt_h <= 0:
+        raise InputError(f"Model: dt_h must be a positive number of hours, got {dt_h!r}")
+    return float(dt_h)
+
+
+def _as_timestamps(index):
+    """Timestamps given as strings or as ``Timestamp`` objects of mixed time zones become a
+    ``DatetimeIndex`` (in UTC when zones differ) so that their spacing is the period length;
+    labels that are not all timestamps stay as they are (bools are refused)."""
+    if index.dtype == bool:
+        raise InputError("Model: periods must be a count, timestamps or labels, not booleans")
+    if index.dtype != object or not len(index):
+        return index
+    values = list(index)
+    if any(isinstance(v, bool | np.bool_) for v in values):
+        raise InputError("Model: periods must be a count, timestamps or labels, not booleans")
+    if not all(isinstance(v, pd.Timestamp) or _looks_like_a_date(v) for v in values):
+        return index
+    try:
+        parsed = pd.to_datetime(values, format="mixed")
+    except (ValueError, TypeError):
+        try:
+            parsed = pd.to_datetime(values, format="mixed", utc=True)
+        except (ValueError, TypeError):
+            return index  # labels such as "peak", "night"
+    return pd.DatetimeIndex(parsed)
+
+
+def _looks_like_a_date(value):
+    """A string with digits and a date or time separator ("2026-07-01 00:15", "10:15");
+    "2026" or "h1" stay labels."""
+    return isinstance(value, str) and any(c.isdigit() for c in value) and any(
+        sep in value for sep in "-:/T")  # fmt: skip
 
 
 def _even_step_h(index):

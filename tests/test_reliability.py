@@ -1,0 +1,115 @@
+"""Careless and hostile inputs (issue 22), each refused with a message that names what is wrong
+before any solve; and inputs that must be read right (timestamps as strings, time zones)."""
+
+import numpy as np
+import pandapower as pp
+import pandapower.networks as pn
+import pandas as pd
+import pytest
+
+import gridflex as gf
+from gridflex.errors import InputError
+from gridflex.profiles import time_axis
+
+
+def model(**kw):
+    return gf.Model(pn.case9(), **kw)
+
+
+def bad_line(column, value):
+    def build():
+        net = pn.case9()
+        net.line.loc[2, column] = value
+        return gf.Model(net)
+
+    return build
+
+
+CATALOGUE = {  # name: (what builds it, the message's key part)
+    "periods given as True": (lambda: model(periods=True), "got True"),
+    "periods as booleans": (lambda: model(periods=[True, False]), "not booleans"),
+    "duplicate period labels": (lambda: model(periods=[0, 0, 1]), "0 appears twice"),
+    "duplicate timestamps": (
+        lambda: model(periods=pd.DatetimeIndex(["2026-01-01", "2026-01-01"])),
+        "appears twice",
+    ),
+    "zero periods": (lambda: model(periods=0), "periods must be >= 1"),
+    "empty periods": (lambda: model(periods=[]), "periods is empty"),
+    "dt_h = 0": (lambda: model(periods=3, dt_h=0), "dt_h must be a positive number of hours"),
+    "negative dt_h": (lambda: model(periods=3, dt_h=-1), "got -1"),
+    "NaN dt_h": (lambda: model(periods=3, dt_h=float("nan")), "got nan"),
+    "dt_h as text": (lambda: model(periods=3, dt_h="0.25"), "dt_h must be a number of hours"),
+    "dt_h as a bool": (lambda: model(periods=3, dt_h=True), "dt_h must be a number of hours"),
+    "dt_h against 15-minute strings": (
+        lambda: model(periods=["2026-07-01 00:00", "2026-07-01 00:15"], dt_h=1.0),
+        "disagrees with the periods' spacing of 0.25 h",
+    ),
+    "uneven string timestamps": (
+        lambda: model(periods=["2026-07-01 00:00", "2026-07-01 00:15", "2026-07-01 01:00"]),
+        "evenly spaced",
+    ),
+    "decreasing timestamps": (
+        lambda: model(periods=["2026-07-01 01:00", "2026-07-01 00:00"]),
+        "increasing",
+    ),
+    "negative load scale": (
+        lambda: model(periods=2, load_scale=[1, -1]),
+        "load_scale must be >= 0 (a load never produces), got -1.0 in period 1",
+    ),
+    "load scale of the wrong length": (
+        lambda: model(periods=2, load_scale=[1, 1, 1]),
+        "load_scale",
+    ),
+    "negative line length": (bad_line("length_km", -1.0), "net.line 2 (4-5) has a length <= 0"),
+    "zero line length": (bad_line("length_km", 0.0), "length_km = 0.0"),
+    "negative line resistance": (bad_line("r_ohm_per_km", -0.1), "a negative resistance"),
+}
+
+
+@pytest.mark.parametrize("name", list(CATALOGUE))
+def test_bad_input_is_refused_by_name(name):
+    build, message = CATALOGUE[name]
+    with pytest.raises(InputError, match=None) as caught:
+        build()
+    assert message in str(caught.value), str(caught.value)
+
+
+# --- inputs that must be read right -------------------------------------------------------------
+def test_15_minute_timestamps_as_strings_give_quarter_hours():
+    index, dt_h = time_axis(["2026-07-01 00:00", "2026-07-01 00:15", "2026-07-01 00:30"])
+    assert isinstance(index, pd.DatetimeIndex) and dt_h == 0.25
+
+
+def test_mixed_time_zones_15_minutes_apart_give_quarter_hours_in_utc():
+    stamps = [pd.Timestamp("2026-03-29 00:00", tz="Europe/Berlin"),
+              pd.Timestamp("2026-03-28 23:15", tz="UTC")]  # fmt: skip
+    index, dt_h = time_axis(stamps)
+    assert dt_h == 0.25 and str(index.tz) == "UTC"
+
+
+def test_a_dst_change_keeps_the_real_period_length():
+    # 02:00 -> 03:00 on 2026-03-29 in Berlin: half-hour stamps stay 0.5 h apart in real time
+    index = pd.date_range("2026-03-29 00:00", periods=8, freq="30min", tz="Europe/Berlin")
+    assert time_axis(index)[1] == 0.5
+
+
+@pytest.mark.parametrize("labels", [["1", "2", "3"], ["2026", "2027"], ["peak", "night"]])
+def test_labels_that_are_not_dates_stay_labels_of_one_hour(labels):
+    index, dt_h = time_axis(labels)
+    assert list(index) == labels and dt_h == 1.0
+
+
+def test_a_negative_reactance_stays_allowed_for_series_capacitors():
+    net = pn.case9()
+    net.line.loc[2, "x_ohm_per_km"] = -0.1 * abs(net.line.x_ohm_per_km[2])
+    gf.Model(net)  # no error
+    assert np.isfinite(net.line.x_ohm_per_km[2])
+
+
+def test_a_model_on_string_timestamps_solves_with_quarter_hour_energy():
+    net = pp.create_empty_network()
+    pp.create_bus(net, 20.0)
+    m = gf.Model(net, periods=["2026-07-01 00:00", "2026-07-01 00:15"], net_elements=False)
+    m.add(gf.Generator(bus=0, p_max_mw=10, cost_per_mwh=100.0, name="unit"))
+    m.add(gf.Load(0, 4.0, name="demand"))
+    assert m.solve().objective == pytest.approx(2 * 4.0 * 0.25 * 100.0)
