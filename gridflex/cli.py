@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from gridflex import console
+from gridflex import console, output
 from gridflex.errors import GridflexError
 
 # numpy, pandas, cvxpy and pandapower are imported inside the commands: `gridflex --help` and
@@ -55,15 +55,21 @@ def cmd_run(args):
     loaded = time.perf_counter() - start
     out = args.out or DEFAULT_OUT / scenario.name
     study = scenario.load_study()
-    if study is None:
-        summary, extra = solve_scenario(scenario, out, validate=not args.no_validate), ()
-    else:
-        summary = dict(study(scenario, out) or {})
-        extra = list(summary)
-    summary.setdefault("wall_time_s", {})["read_scenario"] = loaded
-    summary["wall_time_s"]["total"] = time.perf_counter() - start
-    summary = {"scenario": scenario.name, **summary, "sources": _records(scenario.sources())}
-    write_summary(summary, out)
+    staging = output.staging_folder(out)  # output problems show here, before any solve
+    try:
+        if study is None:
+            summary, extra = solve_scenario(scenario, staging, validate=not args.no_validate), ()
+        else:
+            summary = dict(study(scenario, staging) or {})
+            extra = list(summary)
+        summary.setdefault("wall_time_s", {})["read_scenario"] = loaded
+        summary["wall_time_s"]["total"] = time.perf_counter() - start
+        summary = {"scenario": scenario.name, **summary, "sources": _records(scenario.sources())}
+        write_summary(summary, staging)
+    except BaseException:
+        output.discard(staging)
+        raise
+    output.publish(staging, out)  # the whole folder at once: never a partial or mixed one
     _say(format_summary(summary, out, extra))
     return 0
 
@@ -77,7 +83,7 @@ def _say(text):
 def solve_scenario(scenario, out, validate=True):
     """The default study: one solve, then (by default) its AC validation.
 
-    Writes one CSV per result table, ``result.pkl`` (for ``gridflex validate``) and, when
+    Writes one CSV per result table, ``result.json`` (for ``gridflex validate``) and, when
     validating, the AC report files (``ac_*.csv``, ``ac_validation.png``) into ``out``.
 
     Returns

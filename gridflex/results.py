@@ -28,6 +28,9 @@ class DeviceInjection:
     power_factor: float
 
 
+RESULT_FILE = "result.json"
+
+
 class Results:
     """Tables of one optimal solve.
 
@@ -82,30 +85,41 @@ class Results:
         raise AttributeError(name)
 
     def save(self, directory):
-        """Pickle these results into ``directory/result.pkl`` (for ``gridflex validate``)."""
-        import pickle
+        """Write these results into ``directory/result.json`` (:mod:`gridflex.resultio`: every
+        table, the costs, the plan and the nets as plain JSON that loads back exactly and never
+        runs code); returns the file's path."""
         from pathlib import Path
+
+        from gridflex import resultio
 
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        with open(directory / "result.pkl", "wb") as f:
-            pickle.dump(self, f, protocol=pickle.HIGHEST_PROTOCOL)
-        return directory / "result.pkl"
+        path = directory / RESULT_FILE
+        resultio.dump(_encode(self), path)
+        return path
 
     @staticmethod
     def load(directory):
-        """Results saved by :meth:`save` (same gridflex and pandapower versions)."""
-        import pickle
+        """Results saved by :meth:`save`. Only ``result.json`` is read (an old ``result.pkl``
+        is refused, never unpickled)."""
         from pathlib import Path
 
-        path = Path(directory) / "result.pkl"
+        from gridflex import resultio
+
+        path = Path(directory) / RESULT_FILE
         if not path.is_file():
+            old = (Path(directory) / "result.pkl").is_file()
             raise InputError(
-                f"no saved result in {directory} (expected {path.name}, written "
-                "by 'gridflex run' or Results.save)"
+                f"no saved result in {directory} (expected {RESULT_FILE}, written by 'gridflex "
+                "run' or Results.save)"
+                + (
+                    "; result.pkl is an old pickled result, which gridflex "
+                    "no longer loads (unpickling can run code): run the scenario again"
+                    if old
+                    else ""
+                )
             )
-        with open(path, "rb") as f:
-            return pickle.load(f)
+        return _decode(resultio.read(path))
 
     def validate_ac(self, network=None, **runpp_options):
         """AC power flow of every period (see :func:`gridflex.validation.validate_ac`)."""
@@ -134,12 +148,6 @@ class Results:
         )
         out.investments, out.built_branches = self.investments, self.built_branches
         return out
-
-    def __setstate__(self, state):  # results pickled before occurrences existed
-        state.setdefault("occurrences", np.ones(len(state["periods"])))
-        state.setdefault("investments", None)
-        state.setdefault("built_branches", {})
-        self.__dict__.update(state)
 
     def __repr__(self):
         return (
@@ -181,3 +189,75 @@ class Results:
         self.costs.to_csv(directory / "costs.csv")
         if self.investments is not None:
             self.investments.to_csv(directory / "investments.csv")
+
+
+# --- result.json ------------------------------------------------------------------------------
+def _encode(result):
+    from gridflex import resultio as io
+
+    frames = lambda tables: {k: io.encode_frame(v) for k, v in tables.items()}  # noqa: E731
+    return {
+        "format": io.FORMAT, "version": io.VERSION,
+        "objective": result.objective, "solver": result.solver, "status": result.status,
+        "dt_h": float(result.dt_h), "periods": io.encode_index(result.periods),
+        "occurrences": [float(v) for v in np.asarray(result.occurrences, dtype=float)],
+        "tables": frames(result.tables), "costs": io.encode_frame(result.costs),
+        "by_network": {n: frames(t) for n, t in result.by_network.items()},
+        "investments": None if result.investments is None else io.encode_frame(
+            result.investments),
+        "injections": [_encode_injection(r) for r in result.injections],
+        "nets": {n: io.encode_net(net) for n, net in result.nets.items()},
+        "built_branches": {n: [[e, int(i), [bool(x) for x in v]] for (e, i), v in b.items()]
+                           for n, b in result.built_branches.items()},
+        "plan": {k: np.asarray(v, dtype=float).ravel().tolist() for k, v in
+                 (getattr(result, "plan", None) or {}).items()},
+    }  # fmt: skip
+
+
+def _encode_injection(record):
+    q = None if record.q_mvar is None else np.asarray(record.q_mvar, dtype=float).tolist()
+    return {
+        "device": record.device, "net_table": record.net_table,
+        "unit_labels": [_plain(v) for v in record.unit_labels], "networks": list(record.networks),
+        "buses": np.asarray(record.buses).tolist(),
+        "p_mw": np.asarray(record.p_mw, dtype=float).tolist(), "q_mvar": q,
+        "power_factor": float(record.power_factor),
+    }  # fmt: skip
+
+
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _decode(doc):
+    from gridflex import resultio as io
+
+    frames = lambda tables: {k: io.decode_frame(v) for k, v in tables.items()}  # noqa: E731
+    result = Results(
+        frames(doc["tables"]), io.decode_frame(doc["costs"]), doc["objective"], doc["solver"],
+        doc["status"], io.decode_index(doc["periods"]), doc["dt_h"],
+        by_network={n: frames(t) for n, t in doc["by_network"].items()},
+        injections=[_decode_injection(r) for r in doc["injections"]],
+        nets={n: io.decode_net(net) for n, net in doc["nets"].items()},
+        occurrences=np.asarray(doc["occurrences"], dtype=float),
+    )  # fmt: skip
+    if doc["investments"] is not None:
+        result.investments = io.decode_frame(doc["investments"])
+    result.built_branches = {n: {(e, i): np.asarray(v, dtype=bool) for e, i, v in rows}
+                             for n, rows in doc["built_branches"].items()}  # fmt: skip
+    result.plan = {k: np.asarray(v, dtype=float) for k, v in doc["plan"].items()}
+    return result
+
+
+def _decode_injection(r):
+    q = None if r["q_mvar"] is None else np.asarray(r["q_mvar"], dtype=float)
+    return DeviceInjection(
+        str(r["device"]),
+        r["net_table"],
+        list(r["unit_labels"]),
+        list(r["networks"]),
+        np.asarray(r["buses"], dtype=int),
+        np.asarray(r["p_mw"], dtype=float),
+        q,
+        float(r["power_factor"]),
+    )

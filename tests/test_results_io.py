@@ -1,0 +1,147 @@
+"""Result folders (issue 22): result.json loads back exactly and never runs code; gridflex run
+writes a result folder whole or not at all."""
+
+import json
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pandapower.networks as pn
+import pandas as pd
+import pytest
+
+import gridflex as gf
+from gridflex.cli import main
+from gridflex.errors import InputError
+from gridflex.results import Results
+
+
+@pytest.fixture(scope="module")
+def result():
+    """case9 over four quarter-hours with a battery: tables with timestamps, ints and labels."""
+    periods = pd.date_range("2026-07-01 00:00", periods=4, freq="15min", tz="Europe/Berlin")
+    model = gf.Model(pn.case9(), periods=periods, load_scale=[0.8, 1.0, 1.1, 0.9])
+    model.add(gf.Storage(bus=4, p_mw=20.0, e_mwh=10.0, name="bess"))
+    return model.solve()
+
+
+def test_save_and_load_give_every_table_back_exactly(result, tmp_path):
+    path = result.save(tmp_path)
+    assert path.name == "result.json" and not list(tmp_path.glob("*.pkl"))
+    back = Results.load(tmp_path)
+    assert set(back.tables) == set(result.tables)
+    for name, table in result.tables.items():
+        pd.testing.assert_frame_equal(back.tables[name], table, check_exact=True)
+    pd.testing.assert_frame_equal(back.costs, result.costs, check_exact=True)
+    pd.testing.assert_index_equal(back.periods, result.periods, exact=True)
+    assert back.objective == result.objective and back.dt_h == result.dt_h == 0.25
+    np.testing.assert_array_equal(back.occurrences, result.occurrences)
+    for a, b in zip(result.injections, back.injections, strict=True):
+        assert (a.device, a.net_table, list(a.unit_labels)) == (b.device, b.net_table,
+                                                                list(b.unit_labels))  # fmt: skip
+        np.testing.assert_array_equal(a.p_mw, b.p_mw)
+    # the AC validation of the loaded result is the original's, to the bit
+    pd.testing.assert_frame_equal(back.validate_ac().summary, result.validate_ac().summary,
+                                  check_exact=True)  # fmt: skip
+
+
+def test_a_pickled_result_is_never_loaded(tmp_path):
+    # a crafted result.pkl that would create a folder when unpickled
+    target = tmp_path / "created_by_the_pickle"
+    payload = type("Payload", (), {"__reduce__": lambda self: (__import__("os").mkdir,
+                                                               (str(target),))})  # fmt: skip
+    (tmp_path / "result.pkl").write_bytes(pickle.dumps(payload()))
+    with pytest.raises(InputError, match="old pickled result, which gridflex no longer loads"):
+        Results.load(tmp_path)
+    assert main(["validate", str(tmp_path)]) == 2
+    assert not target.exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"format": "gridflex-result", "vers', "not a readable gridflex result file"),
+        ('{"_module": "os", "_class": "system", "args": ["mkdir x"]}', "no format tag"),
+        ('{"format": "gridflex-result", "version": 99}', "format version 99"),
+        (b"\xff\xfe not text", "not a readable gridflex result file"),
+        ("[1, 2, 3]", "no format tag"),
+    ],
+)
+def test_a_crafted_or_broken_result_file_is_a_clear_error(tmp_path, content, message):
+    path = tmp_path / "result.json"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(InputError, match=message):
+        Results.load(tmp_path)
+
+
+def test_a_crafted_dtype_or_table_is_refused(result, tmp_path):
+    path = result.save(tmp_path)
+    doc = json.loads(path.read_text())
+    doc["costs"]["dtypes"][0] = "__import__('os').system"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(InputError, match="is not one gridflex writes"):
+        Results.load(tmp_path)
+
+
+# --- gridflex run: whole or nothing -------------------------------------------------------------
+STUDY = """
+import os
+from pathlib import Path
+
+
+def run(scenario, out_dir):
+    out = Path(out_dir)
+    (out / "marker.txt").write_text(os.environ.get("GF_MARK", "first"))
+    if os.environ.get("GF_DIE"):
+        (out / "half.csv").write_text("1,2")
+        os._exit(3)  # killed mid-write: nothing after this runs
+    if os.environ.get("GF_EXTRA"):
+        (out / "res_storage.csv").write_text("from an earlier run")
+    return {"n": 1}
+"""
+
+
+def scenario_folder(tmp_path):
+    from gridflex.scenario import load_scenario
+
+    source = load_scenario("quickstart")
+    folder = tmp_path / "study"
+    folder.mkdir()
+    (folder / "scenario.toml").write_text(source.file.read_text())
+    (folder / "profiles.csv").write_bytes((source.path / "profiles.csv").read_bytes())
+    (folder / "study.py").write_text(STUDY)
+    return folder
+
+
+def run_cli(args, **env):
+    import os
+
+    done = subprocess.run([sys.executable, "-m", "gridflex.cli", *args], capture_output=True,
+                          text=True, env=os.environ | env, cwd="/")  # fmt: skip
+    return done.returncode, done.stderr
+
+
+def test_a_killed_run_leaves_the_previous_result_and_no_partial_folder(tmp_path):
+    folder, out = scenario_folder(tmp_path), tmp_path / "results" / "study"
+    assert run_cli(["run", str(folder), "--out", str(out)], GF_EXTRA="1")[0] == 0
+    before = {p.name: p.read_text() for p in out.iterdir()}
+    code, _ = run_cli(["run", str(folder), "--out", str(out)], GF_DIE="1", GF_MARK="second")
+    assert code == 3
+    assert {p.name: p.read_text() for p in out.iterdir()} == before  # untouched
+    assert sorted(p.name for p in out.parent.iterdir() if not p.name.startswith(".")) == ["study"]
+    # the next run replaces the folder whole: no file of the earlier run survives
+    assert run_cli(["run", str(folder), "--out", str(out)], GF_MARK="third")[0] == 0
+    assert (out / "marker.txt").read_text() == "third"
+    assert not (out / "res_storage.csv").exists() and not (out / "half.csv").exists()
+    assert [p.name for p in out.parent.iterdir()] == ["study"]  # the stale staging is gone
+
+
+def test_an_unusable_out_is_refused_before_the_solve(tmp_path):
+    folder = scenario_folder(tmp_path)
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    code, stderr = run_cli(["run", str(folder), "--out", str(blocker)])
+    assert code == 2 and "is a file, not a folder" in stderr and len(stderr.splitlines()) == 1
+    code, stderr = run_cli(["run", str(folder), "--out", str(blocker / "below")])
+    assert code == 2 and "cannot create its parent folder" in stderr
