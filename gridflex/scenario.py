@@ -311,8 +311,9 @@ def find_scenario(name_or_path):
     if str(name_or_path) in builtin:
         return builtin[str(name_or_path)]
     raise InputError(
-        f"no scenario '{name_or_path}': not a folder with {SCENARIO_FILE}, and not a built-in "
-        f"scenario (built-in: {', '.join(sorted(builtin)) or 'none'})"
+        f"no scenario '{name_or_path}'{_did_you_mean(str(name_or_path), builtin)}: not a folder "
+        f"with {SCENARIO_FILE}, and not a built-in scenario (built-in: "
+        f"{', '.join(sorted(builtin)) or 'none'})"
     )
 
 
@@ -401,18 +402,35 @@ class _Where:
         return InputError(f"{self.file}: {self.entry}{key}: {message}")
 
 
+def _did_you_mean(name, choices):
+    """``"; did you mean 'Storage'?"`` for a near miss (case-insensitive), else ``""``."""
+    import difflib
+
+    if not isinstance(name, str):
+        return ""
+    lower = {c.lower(): c for c in choices}
+    close = difflib.get_close_matches(name.lower(), list(lower), n=1, cutoff=0.6)
+    return f" (did you mean {lower[close[0]]!r}?)" if close else ""
+
+
 def _read_toml(file):
     try:
         with open(file, "rb") as fh:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{file}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{file}: not UTF-8 text (byte {exc.start}: "
+            f"{exc.object[exc.start : exc.start + 1]!r}); save it as UTF-8"
+        ) from None
 
 
 def _check_keys(table, allowed, required, at):
     unknown = [k for k in table if k not in allowed]
     if unknown:
-        raise at.key(unknown[0]).error(f"unknown key; accepted keys: {', '.join(allowed)}")
+        hint = _did_you_mean(unknown[0], allowed)
+        raise at.key(unknown[0]).error(f"unknown key{hint}; accepted keys: {', '.join(allowed)}")
     missing = [k for k in required if k not in table]
     if missing:
         raise at.key(missing[0]).error("missing (required)")
@@ -428,7 +446,9 @@ def _parse_head(head, at):
     formulation = head.get("formulation", "DC")
     if formulation not in formulation_classes():
         valid = ", ".join(sorted(formulation_classes()))
-        raise at.key("formulation").error(f"unknown formulation '{formulation}'; valid: {valid}")
+        hint = _did_you_mean(formulation, formulation_classes())
+        raise at.key("formulation").error(
+            f"unknown formulation '{formulation}'{hint}; valid: {valid}")  # fmt: skip
     return dict(
         name=head["name"],
         description=head.get("description", ""),
@@ -448,7 +468,8 @@ def _parse_network(head, at):
     name = head["network"]
     if name not in NETWORKS:
         raise at.key("network").error(
-            f"unknown network '{name}'; valid networks: {', '.join(NETWORKS)}"
+            f"unknown network '{name}'{_did_you_mean(name, NETWORKS)}; valid networks: "
+            f"{', '.join(NETWORKS)}"
         )
     at_options = at.key("network_options")
     options = head.get("network_options", {})
@@ -506,7 +527,8 @@ def _parse_device(entry, k, file, reader):
     if dtype not in Device.registry:
         valid = ", ".join(sorted(Device.registry))
         problem = "missing (required)" if dtype is None else f"unknown device type {dtype!r}"
-        raise at.key("type").error(f"{problem}; valid types: {valid}")
+        raise at.key("type").error(f"{problem}{_did_you_mean(dtype, Device.registry)}; "
+                                   f"valid types: {valid}")  # fmt: skip
     if getattr(Device.registry[dtype], "carrier_device", False):
         raise at.key("type").error(
             f"{dtype} has ports on carrier nodes (gf.Node objects), which scenario files cannot "
@@ -651,7 +673,13 @@ class _CsvReader:
                 f"column {missing[0] if missing else '(none)'!r} is not in {raw['csv']}; "
                 f"its columns: {', '.join(map(str, frame.columns))}"
             )
-        values = frame[columns].to_numpy(dtype=float).T
+        numbers = frame[columns].apply(pd.to_numeric, errors="coerce")
+        text = frame[columns].notna() & numbers.isna()
+        if text.to_numpy().any():
+            row, col = np.argwhere(text.to_numpy())[0]
+            raise at.error(f"{raw['csv']} row {row + 1}, column {columns[col]!r}: "
+                           f"{frame[columns[col]].iloc[row]!r} is not a number")  # fmt: skip
+        values = numbers.to_numpy(dtype=float).T
         if np.isnan(values).any():
             raise at.error(f"{raw['csv']} has empty or non-numeric cells in {columns}")
         return (values[0] if single else values), f"{raw['csv']}[{', '.join(columns)}]"

@@ -113,3 +113,93 @@ def test_a_model_on_string_timestamps_solves_with_quarter_hour_energy():
     m.add(gf.Generator(bus=0, p_max_mw=10, cost_per_mwh=100.0, name="unit"))
     m.add(gf.Load(0, 4.0, name="demand"))
     assert m.solve().objective == pytest.approx(2 * 4.0 * 0.25 * 100.0)
+
+
+# --- the command line: one line, exit code 2, the file, key or value named ----------------------
+def quickstart_copy(folder):
+    from gridflex.scenario import load_scenario
+
+    source = load_scenario("quickstart")
+    folder.mkdir()
+    (folder / "scenario.toml").write_bytes(source.file.read_bytes())
+    (folder / "profiles.csv").write_bytes((source.path / "profiles.csv").read_bytes())
+    return folder
+
+
+def edit(name, old, new, count=1):
+    def apply(folder):
+        path = folder / name
+        text = path.read_bytes()
+        assert old in text, (name, old)
+        path.write_bytes(text.replace(old, new, count))
+
+    return apply
+
+
+def bad_cell(folder):
+    path = folder / "profiles.csv"
+    lines = path.read_text().splitlines()
+    cells = lines[3].split(",")
+    cells[1] = "abc"
+    lines[3] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n")
+
+
+CLI_CATALOGUE = {  # name: (edit of a copy of quickstart, part of the one-line message)
+    "non-numeric CSV cell": (bad_cell, "profiles.csv row 3, column"),
+    "non-UTF-8 scenario.toml": (edit("scenario.toml", b"#", b"# \xff", 1), "not UTF-8 text"),
+    "invalid TOML": (edit("scenario.toml", b"[scenario]", b"[scenario"), "not valid TOML"),
+    "misspelled device type": (
+        edit("scenario.toml", b'type = "Storage"', b'type = "Storag"'),
+        "unknown device type 'Storag' (did you mean 'Storage'?)",
+    ),
+    "misspelled network": (
+        edit("scenario.toml", b'network = "ieee118"', b'network = "ieee181"'),
+        "unknown network 'ieee181' (did you mean 'ieee118'?)",
+    ),
+    "misspelled formulation": (
+        edit("scenario.toml", b'formulation = "DC"', b'formulation = "dc"'),
+        "unknown formulation 'dc' (did you mean 'DC'?)",
+    ),
+    "misspelled key": (
+        edit("scenario.toml", b"[scenario]\n", b"[scenario]\ndescripton = 'x'\n"),
+        "unknown key (did you mean 'description'?)",
+    ),
+    "missing CSV file": (lambda f: (f / "profiles.csv").unlink(), "profiles.csv does not exist"),
+    "CSV with a row missing": (
+        lambda f: (f / "profiles.csv").write_text(
+            "\n".join((f / "profiles.csv").read_text().splitlines()[:-1]) + "\n"
+        ),
+        "profiles.csv has 95 rows; the scenario has 96 periods",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(CLI_CATALOGUE))
+def test_a_bad_scenario_folder_is_one_line_with_exit_code_2(name, tmp_path, capsys):
+    from gridflex.cli import main
+
+    mutate, message = CLI_CATALOGUE[name]
+    folder = quickstart_copy(tmp_path / "scenario")
+    mutate(folder)
+    code = main(["run", str(folder), "--out", str(tmp_path / "out"), "--no-validate"])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert err.startswith("gridflex run: error: ") and message in err, err
+    assert not (tmp_path / "out").exists()  # nothing written
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "quikstart"], "no scenario 'quikstart' (did you mean 'quickstart'?)"),
+        (["validate", "."], "no saved result in ."),
+        (["plot", "."], "no saved result in ."),
+    ],
+)
+def test_a_misnamed_scenario_or_an_empty_result_folder_is_one_line(args, message, capsys):
+    from gridflex.cli import main
+
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and message in err, err
