@@ -384,10 +384,31 @@ class Declared:
     def parameter_values(self, n, periods):
         """Every declared parameter normalized for ``n`` units and the periods: a namespace."""
         out = Values()
+        labels = getattr(self, "unit_labels", None)
         for key, param in declared_parameters(type(self)).items():
             value = self._values.get(key)
+            if isinstance(value, pd.DataFrame) and labels is not None:
+                value = by_unit_label(value, labels, self.owner, key)
             setattr(out, key, param.normalize(value, self.owner, n, periods))
         return out
+
+
+def by_unit_label(frame, labels, owner, key):
+    """``frame``'s columns in the order of the units' ``labels`` when its columns are those
+    labels in any order; unchanged when none of its columns is a label (columns by position);
+    an error naming the columns when only some are."""
+    names = [str(c) for c in frame.columns]
+    wanted = [str(label) for label in labels]
+    known = [c for c in names if c in wanted]
+    if not known:
+        return frame
+    if sorted(names) != sorted(wanted) or len(set(names)) != len(names):
+        other = [c for c in names if c not in wanted] or sorted(set(wanted) - set(names))
+        raise InputError(
+            f"{owner}: profile '{key}' has columns named like units, but not exactly one per "
+            f"unit: {other[:5]} (units: {wanted[:10]})"
+        )
+    return frame.iloc[:, [names.index(label) for label in wanted]]
 
 
 class Values(SimpleNamespace):

@@ -25,7 +25,26 @@ def bad_line(column, value):
     return build
 
 
+def two_loads(columns, labels=("a", "b")):
+    """A model with two loads named ``labels`` whose profile has ``columns``."""
+    net = pp.create_empty_network()
+    pp.create_bus(net, 20.0)
+    m = gf.Model(net, periods=2, net_elements=False)
+    m.add(gf.ExternalGrid(0, [[10.0, 10.0]], name="grid"))
+    profile = pd.DataFrame({c: [1.0 + k, 1.0 + k] for k, c in enumerate(columns)}, index=m.periods)
+    m.add(gf.Load([0, 0], profile, unit_labels=list(labels), name="loads"))
+    return m
+
+
 CATALOGUE = {  # name: (what builds it, the message's key part)
+    "profile columns partly named like units": (
+        lambda: two_loads(["a", "c"]).build(),
+        "profile 'p_mw' has columns named like units, but not exactly one per unit: ['c']",
+    ),
+    "profile columns naming a unit twice": (
+        lambda: two_loads(["a", "a2"], labels=("a", "a2x")).build(),
+        "not exactly one per unit",
+    ),
     "periods given as True": (lambda: model(periods=True), "got True"),
     "periods as booleans": (lambda: model(periods=[True, False]), "not booleans"),
     "duplicate period labels": (lambda: model(periods=[0, 0, 1]), "0 appears twice"),
@@ -203,3 +222,12 @@ def test_a_misnamed_scenario_or_an_empty_result_folder_is_one_line(args, message
     assert main(args) == 2
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and message in err, err
+
+
+def test_profile_columns_named_like_the_units_are_matched_by_name():
+    # columns "b", "a" for units "a", "b": unit a gets the second column (2 MW), b the first
+    result = two_loads(["b", "a"]).solve()
+    np.testing.assert_allclose(result.tables["res_load"]["p_mw"][["a", "b"]], [[2, 1], [2, 1]])
+    # columns named otherwise are taken by position
+    result = two_loads(["first", "second"]).solve()
+    np.testing.assert_allclose(result.tables["res_load"]["p_mw"][["a", "b"]], [[1, 2], [1, 2]])
