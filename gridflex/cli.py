@@ -436,10 +436,13 @@ def _print_diagnosis(table):
     if table is None:
         return
     if len(table) == 0:
-        print("  an elastic re-solve of the linear constraints is feasible: the conflict is in "
-              "a cone or in integrality", file=sys.stderr)  # fmt: skip
+        print("  no constraint or variable could be named (see the message above)",
+              file=sys.stderr)  # fmt: skip
         return
-    print("  the constraints it had to violate, largest first:", file=sys.stderr)
+    header = ("the variables that run away (they end at the box of a boxed re-solve):"
+              if "variable" in table.columns else
+              "the constraints it had to violate, largest first:")  # fmt: skip
+    print(f"  {header}", file=sys.stderr)
     print(table.to_string(index=False), file=sys.stderr)
 
 

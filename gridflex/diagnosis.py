@@ -196,3 +196,57 @@ def summary(table, limit=3):
         lines.append(f"  {r.owner} ({r.kind}) constraint {r.constraint}"
                      f"{' ' + where if where else ''}: violated by {r.violation:.6g}")  # fmt: skip
     return "\n".join(lines)
+
+
+# --- unbounded models -------------------------------------------------------------------------
+RUNAWAY_BOUND = 1e6
+"""Box put on every variable to find which run away in an unbounded model (MW, MWh, ...)."""
+
+RUNAWAY_COLUMNS = ["owner", "kind", "variable", "row", "period", "value"]
+
+
+def runaway(model, top=10, solver=None):
+    """Re-solve an unbounded ``model`` with every variable boxed in ``+-RUNAWAY_BOUND`` and
+    report the variables that end at the box (they would run away without it), largest first:
+    ``owner``, ``kind``, ``variable``, ``row``, ``period``, ``value``. Empty when none does (or
+    the boxed problem fails too)."""
+    from gridflex.solvers import solve_robust
+
+    problem = model.problem
+    box = [c for v in problem.variables() for c in (v <= RUNAWAY_BOUND, v >= -RUNAWAY_BOUND)]
+    boxed = cp.Problem(problem.objective, problem.constraints + box)
+    try:
+        solve_robust(boxed, solver)
+    except SolveError:
+        return pd.DataFrame(columns=RUNAWAY_COLUMNS)
+    rows = []
+    owners = _variable_owners(model)
+    for v in problem.variables():
+        values = np.atleast_1d(np.asarray(v.value, dtype=float))
+        group, key = owners.get(v.id, (Group("model", "variable", []), v.name()))
+        for index in zip(*np.nonzero(np.abs(values) >= 0.5 * RUNAWAY_BOUND), strict=False):
+            row, period = _where(index, np.shape(v.value), group, model.periods)
+            rows.append((group.owner, group.kind, key, row, period, float(values[index])))
+    table = pd.DataFrame(rows, columns=RUNAWAY_COLUMNS)
+    order = table["value"].abs().sort_values(ascending=False, kind="stable").index
+    return table.loc[order].head(top).reset_index(drop=True)
+
+
+def _variable_owners(model):
+    """``{variable id: (Group, key)}`` of every device's variables."""
+    out = {}
+    for name, b in model.device_builds.items():
+        group = Group(name, type(b.device).__name__, [], list(b.unit_labels))
+        for key, v in b.variables.items():
+            out[v.id] = (group, key)
+    return out
+
+
+def runaway_summary(table, limit=3):
+    lines = []
+    for r in table.head(limit).itertuples(index=False):
+        where = ", ".join(x for x in (r.row and f"at {r.row}", r.period and f"period {r.period}")
+                          if x)  # fmt: skip
+        lines.append(f"  {r.owner} ({r.kind}) {r.variable}{' ' + where if where else ''}: "
+                     f"{r.value:.6g} at the box")  # fmt: skip
+    return "\n".join(lines)

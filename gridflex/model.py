@@ -534,7 +534,8 @@ class Model:
             When the model is infeasible, re-solve it with every linear constraint elastic and
             name the constraints it had to violate (device, constraint, unit/bus, period) in the
             :class:`~gridflex.errors.SolveError` (``exc.diagnosis``; see
-            :mod:`gridflex.diagnosis`). One more solve, only on failure.
+            :mod:`gridflex.diagnosis`); when it is unbounded, re-solve it with every variable
+            boxed and name the variables that end at the box. One more solve, only on failure.
         **solver_options
             Passed to ``cvxpy.Problem.solve``.
 
@@ -562,9 +563,10 @@ class Model:
         try:
             used, problem, info = self._run_solver(solver, sources, limit, solver_options)
         except SolveError as exc:
-            if exc.status not in INFEASIBLE or not diagnose:
+            if not diagnose or exc.status not in (*INFEASIBLE, cp.UNBOUNDED):
                 raise
-            raise self._diagnosed(exc) from exc
+            explained = self._runaway(exc) if exc.status == cp.UNBOUNDED else self._diagnosed(exc)
+            raise explained from exc
         if milp_prices and problem.is_mixed_integer():
             self._duals_from_fixed_integers(problem, **solver_options)
         if (self._fixes or self._relaxed_now) and self.problem is self._assembled:
@@ -594,6 +596,18 @@ class Model:
                 "an elastic re-solve of its linear constraints is feasible: the conflict is "
                 "in a cone (SOC DistFlow) or in integrality"
             )
+        return SolveError(f"{exc}\n{found}", status=exc.status, solver=exc.solver,
+                          diagnosis=table)  # fmt: skip
+
+    def _runaway(self, exc):
+        """``exc`` with the variables that run away (:func:`gridflex.diagnosis.runaway`)."""
+        from gridflex.diagnosis import RUNAWAY_BOUND, runaway, runaway_summary
+
+        table = runaway(self)
+        found = "no variable runs away in a boxed re-solve"
+        if len(table):
+            found = (f"with every variable boxed in +-{RUNAWAY_BOUND:g} these end at the box:\n"
+                     + runaway_summary(table))  # fmt: skip
         return SolveError(f"{exc}\n{found}", status=exc.status, solver=exc.solver,
                           diagnosis=table)  # fmt: skip
 

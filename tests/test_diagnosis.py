@@ -136,3 +136,21 @@ def test_diagnose_of_a_feasible_model_reports_nothing():
     model.add(gf.Load(0, 5.0, name="demand"))
     model.build()
     assert len(diagnose(model)) == 0
+
+
+def test_an_unbounded_model_names_the_devices_that_run_away():
+    # an unlimited unit at 5 per MWh and unlimited export at 10: profit without limit
+    net = pp.create_empty_network()
+    pp.create_bus(net, 20.0)
+    model = gf.Model(net, periods=2, net_elements=False)
+    model.add(gf.ExternalGrid(0, [[10.0, 10.0]], p_min_mw=-np.inf, name="grid"))
+    model.add(gf.Generator(bus=0, p_max_mw=np.inf, cost_per_mwh=5.0, name="unit"))
+    with pytest.raises(SolveError) as caught:
+        model.solve()
+    assert caught.value.status == "unbounded"
+    table = caught.value.diagnosis
+    assert set(table["owner"]) == {"grid", "unit"} and set(table["variable"]) == {"p_mw"}
+    assert sorted(table["period"]) == ["0", "0", "1", "1"]
+    np.testing.assert_allclose(table["value"].abs(), 1e6)
+    assert (table.set_index("owner").loc["grid", "value"] < 0).all()  # export
+    assert "grid (ExternalGrid) p_mw at grid, period 0: -1e+06 at the box" in str(caught.value)
