@@ -1,0 +1,161 @@
+"""Property tests (hypothesis): random valid parameters give solutions whose physics holds when
+checked from the result tables alone; the same inputs give bit-identical tables."""
+
+import numpy as np
+import pandapower as pp
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import gridflex as gf
+
+SETTINGS = settings(max_examples=25, deadline=None, derandomize=True)
+TOL = 1e-6
+
+
+def one_bus():
+    net = pp.create_empty_network()
+    pp.create_bus(net, 20.0)
+    return net
+
+
+def positive(low, high):
+    return st.floats(low, high, allow_nan=False, allow_infinity=False)
+
+
+def profile(n, low, high):
+    return st.lists(positive(low, high), min_size=n, max_size=n)
+
+
+@st.composite
+def storage_case(draw):
+    T = draw(st.integers(3, 8))
+    return {
+        "T": T, "dt_h": draw(st.sampled_from([0.25, 0.5, 1.0])),
+        "price": draw(profile(T, 1.0, 100.0)), "load": draw(profile(T, 0.0, 5.0)),
+        "p_mw": draw(positive(0.1, 5.0)), "e_mwh": draw(positive(0.5, 10.0)),
+        "eta_charge": draw(positive(0.7, 1.0)), "eta_discharge": draw(positive(0.7, 1.0)),
+        "self_discharge_per_h": draw(positive(0.0, 0.05)), "start": draw(positive(0.0, 1.0)),
+    }  # fmt: skip
+
+
+@SETTINGS
+@given(storage_case())
+def test_storage_energy_and_the_bus_balance_close_from_the_tables(case):
+    m = gf.Model(one_bus(), periods=case["T"], dt_h=case["dt_h"], net_elements=False)
+    m.add(gf.ExternalGrid(0, [case["price"]], p_min_mw=0.0, name="grid"))
+    m.add(gf.Load(0, [case["load"]], name="load"))
+    e0 = case["start"] * case["e_mwh"]
+    m.add(gf.Storage(0, p_mw=case["p_mw"], e_mwh=case["e_mwh"], e_initial_mwh=e0,
+                     eta_charge=case["eta_charge"], eta_discharge=case["eta_discharge"],
+                     self_discharge_per_h=case["self_discharge_per_h"], name="bess"))  # fmt: skip
+    t = m.solve().tables
+    s, dt = t["res_storage"], case["dt_h"]
+    e = s["e_mwh"]["bess"].to_numpy()
+    before = np.r_[e0, e[:-1]]
+    kept = (1 - case["self_discharge_per_h"]) ** dt
+    change = dt * (case["eta_charge"] * s["p_charge_mw"]["bess"].to_numpy()
+                   - s["p_discharge_mw"]["bess"].to_numpy() / case["eta_discharge"])  # fmt: skip
+    np.testing.assert_allclose(e, kept * before + change, atol=TOL)
+    assert (e >= -TOL).all() and (e <= case["e_mwh"] + TOL).all()
+    for column in ("p_charge_mw", "p_discharge_mw"):
+        assert (s[column]["bess"] <= case["p_mw"] + TOL).all() and (s[column] >= -TOL).all().all()
+    np.testing.assert_allclose(s["p_mw"]["bess"], s["p_charge_mw"]["bess"]
+                               - s["p_discharge_mw"]["bess"], atol=TOL)  # fmt: skip
+    imported = t["res_ext_grid"]["p_mw"].sum(axis=1).to_numpy()
+    np.testing.assert_allclose(imported, np.asarray(case["load"]) + s["p_mw"]["bess"], atol=TOL)
+
+
+@st.composite
+def isac_case(draw):
+    T = draw(st.integers(3, 8))
+    demand = draw(profile(T, 0.0, 10.0))
+    cop = draw(positive(2.0, 6.0))
+    return {
+        "T": T, "dt_h": draw(st.sampled_from([0.5, 1.0, 2.0])), "demand": demand,
+        "price": draw(profile(T, 1.0, 100.0)), "cop_chiller": cop,
+        "chiller_max_mw": max(demand) / cop + draw(positive(0.0, 2.0)),
+        "ice_making_max_mw": draw(positive(0.0, 10.0)), "melting_max_mw": draw(positive(0.0, 1.0)),
+        "eta_ice": draw(positive(1.5, 4.0)), "eta_melt": draw(positive(10.0, 50.0)),
+        "tank_mwh": draw(positive(0.0, 50.0)), "retention": draw(positive(0.9, 1.0)),
+        "q_per_p": draw(positive(0.0, 0.5)),
+    }  # fmt: skip
+
+
+@SETTINGS
+@given(isac_case())
+def test_isac_cooling_tank_and_power_close_from_the_tables(case):
+    m = gf.Model(one_bus(), periods=case["T"], dt_h=case["dt_h"], net_elements=False)
+    m.add(gf.ExternalGrid(0, [case["price"]], p_min_mw=0.0, name="grid"))
+    cool = gf.Node("building", gf.carriers.COOLING)
+    keys = ("cop_chiller", "chiller_max_mw", "ice_making_max_mw", "melting_max_mw", "eta_ice",
+            "eta_melt", "tank_mwh", "retention", "q_per_p")  # fmt: skip
+    m.add(gf.ISAC(0, cool, name="isac", **{k: case[k] for k in keys}))
+    m.add(gf.CarrierDemand(cool, [case["demand"]], name="load"))
+    t = m.solve().tables
+    isac, dt = t["res_isac"], case["dt_h"]
+    col = lambda k: isac[k]["isac"].to_numpy()  # noqa: E731
+    cooling = case["cop_chiller"] * col("p_chiller_mw") + case["eta_melt"] * col("p_melting_mw")
+    np.testing.assert_allclose(cooling, case["demand"], atol=TOL)  # eq. 31
+    e = col("e_mwh")
+    made = dt * case["eta_ice"] * col("p_ice_making_mw")
+    melted = dt * case["eta_melt"] * col("p_melting_mw")
+    np.testing.assert_allclose(e, case["retention"] ** dt * np.r_[0.0, e[:-1]] + made - melted,
+                               atol=TOL)  # open block, empty before it  # fmt: skip
+    assert (e >= -TOL).all() and (e <= case["tank_mwh"] + TOL).all()
+    for key, limit in (("p_chiller_mw", "chiller_max_mw"), ("p_ice_making_mw",
+                       "ice_making_max_mw"), ("p_melting_mw", "melting_max_mw")):  # fmt: skip
+        assert (col(key) >= -TOL).all() and (col(key) <= case[limit] + TOL).all()
+    draw = col("p_chiller_mw") + col("p_ice_making_mw") + col("p_melting_mw")
+    np.testing.assert_allclose(col("p_mw"), draw, atol=TOL)
+    np.testing.assert_allclose(col("q_mvar"), case["q_per_p"] * draw, atol=TOL)
+    np.testing.assert_allclose(t["res_ext_grid"]["p_mw"].sum(axis=1), draw, atol=TOL)
+
+
+@SETTINGS
+@given(st.integers(2, 6), st.data())
+def test_load_shedding_and_generator_limits_hold(T, data):
+    cap = data.draw(positive(0.0, 10.0))
+    load = data.draw(profile(T, 0.0, 20.0))
+    m = gf.Model(one_bus(), periods=T, net_elements=False)
+    m.add(gf.Generator(bus=0, p_max_mw=cap, cost_per_mwh=10.0, name="unit"))
+    m.add(gf.Load(0, [load], shed_cost_per_mwh=1000.0, name="load"))
+    t = m.solve().tables
+    gen = t["res_gen"]["p_mw"]["unit"].to_numpy()
+    shed = t["res_load"]["shed_mw"]["load"].to_numpy()
+    served = t["res_load"]["p_mw"]["load"].to_numpy()
+    np.testing.assert_allclose(served + shed, load, atol=TOL)
+    np.testing.assert_allclose(gen, served, atol=TOL)
+    np.testing.assert_allclose(shed, np.maximum(np.asarray(load) - cap, 0.0), atol=TOL)
+
+
+def test_the_same_inputs_give_bit_identical_tables(tmp_path):
+    # two processes, the same scenario: result.json (every table, exact floats) is the same
+    import subprocess
+    import sys
+
+    outs = [tmp_path / "a", tmp_path / "b"]
+    for out in outs:
+        command = ["run", "quickstart", "--out", str(out), "--no-validate"]
+        done = subprocess.run([sys.executable, "-m", "gridflex.cli", *command],
+                              capture_output=True, text=True)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    assert (outs[0] / "result.json").read_bytes() == (outs[1] / "result.json").read_bytes()
+    for name in ("res_gen.csv", "res_storage.csv", "res_line.csv", "costs.csv"):
+        a, b = (pd.read_csv(out / name) for out in outs)
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+@pytest.mark.parametrize("repeat", [0, 1])
+def test_a_model_solved_twice_in_one_process_gives_the_same_tables(repeat):
+    def solve():
+        m = gf.Model(one_bus(), periods=4, net_elements=False)
+        m.add(gf.ExternalGrid(0, [[10.0, 50.0, 20.0, 80.0]], p_min_mw=0.0, name="grid"))
+        m.add(gf.Load(0, 3.0, name="d"))
+        m.add(gf.Storage(0, p_mw=2.0, e_mwh=3.0, e_initial_mwh=1.0, name="bess"))
+        return m.solve().tables
+
+    first, second = solve(), solve()
+    for name, table in first.items():
+        pd.testing.assert_frame_equal(table, second[name], check_exact=True)
