@@ -421,7 +421,16 @@ class Model:
             raise InputError(f"Model: two devices are named '{twice[0]}' (renamed after add?)")
         for device in self.devices:  # e.g. a truck's stations must be ice makers' or ISACs'
             device.check_peers(self.devices)
-        members = {id(f) for d in self.devices for f in getattr(d, "sets", ())}
+        inside = [(d, f) for d in self.devices for f in getattr(d, "sets", ())]
+        seen = {}
+        for aggregate, member in inside:
+            if id(member) in seen:
+                raise InputError(
+                    f"Model: {member.owner} is inside both {seen[id(member)].owner} and "
+                    f"{aggregate.owner}; its load would count twice"
+                )
+            seen[id(member)] = aggregate
+        members = set(seen)
         both = [d for d in self.devices if id(d) in members]
         if both:
             raise InputError(

@@ -525,7 +525,8 @@ def _parse_device(entry, k, file, reader):
         raise at.key("name").error(f"must be a string, got {name!r}")
     at = replace(at, entry=f"{at.entry} ({dtype} '{name}')" if name else f"{at.entry} ({dtype})")
     if dtype not in Device.registry:
-        valid = ", ".join(sorted(Device.registry))
+        valid = ", ".join(sorted(n for n, c in Device.registry.items()
+                                 if not getattr(c, "carrier_device", False)))  # fmt: skip
         problem = "missing (required)" if dtype is None else f"unknown device type {dtype!r}"
         raise at.key("type").error(f"{problem}{_did_you_mean(dtype, Device.registry)}; "
                                    f"valid types: {valid}")  # fmt: skip

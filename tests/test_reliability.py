@@ -36,7 +36,53 @@ def two_loads(columns, labels=("a", "b")):
     return m
 
 
+def dc_set(name="dc"):
+    return gf.DataCenter([0, 1, 2], baseline_mw=[0.0, 0.0, 90.0], beta_down_mw=[0.0, 0.0, 60.0],
+                         beta_up_mw=[60.0, 60.0, 0.0], eta=[1.0, 1.0, 1.0], name=name)  # fmt: skip
+
+
+def three_bus_with(*devices):
+    net = pp.create_empty_network()
+    pp.create_buses(net, 3, 110.0)
+    for a, b in ((0, 1), (1, 2), (0, 2)):
+        pp.create_line_from_parameters(net, a, b, 1.0, 0.01, 0.1, 0.0, max_i_ka=1.0)
+    pp.create_ext_grid(net, 0)
+    m = gf.Model(net, net_elements=False)
+    m.add(gf.Generator(0, 500.0, cost_per_mwh=10.0, name="cheap"))
+    for device in devices:
+        m.add(device)
+    return m
+
+
+def set_in_model_and_aggregate():
+    dc = dc_set()
+    return three_bus_with(dc, gf.AggregatedFlex(sets=[dc], name="vpp")).build()
+
+
+def set_in_two_aggregates():
+    dc = dc_set()
+    vpp1, vpp2 = gf.AggregatedFlex(sets=[dc], name="vpp1"), gf.AggregatedFlex(sets=[dc], name="v2")
+    return three_bus_with(vpp1, vpp2).build()
+
+
+def renamed_after_add():
+    a, b = gf.Load(1, 1.0, name="a"), gf.Load(2, 1.0, name="b")
+    m = three_bus_with(a, b)
+    b.name = "a"
+    return m.build()
+
+
 CATALOGUE = {  # name: (what builds it, the message's key part)
+    "a set both in the model and aggregated": (
+        set_in_model_and_aggregate,
+        "is in the model and inside an AggregatedFlex",
+    ),
+    "a set listed twice in one aggregate": (
+        lambda: gf.AggregatedFlex(sets=[dc_set(), dc_set()][:1] * 2, name="vpp"),
+        "lists one set twice",
+    ),
+    "a set inside two aggregates": (set_in_two_aggregates, "is inside both"),
+    "two devices with one name": (renamed_after_add, "two devices are named 'a'"),
     "profile columns partly named like units": (
         lambda: two_loads(["a", "c"]).build(),
         "profile 'p_mw' has columns named like units, but not exactly one per unit: ['c']",
