@@ -422,15 +422,18 @@ class Model:
         for device in self.devices:  # e.g. a truck's stations must be ice makers' or ISACs'
             device.check_peers(self.devices)
         inside = [(d, f) for d in self.devices for f in getattr(d, "sets", ())]
-        seen = {}
+        counted = {}  # a set's baseline load is counted by each aggregate with baselines=True
         for aggregate, member in inside:
-            if id(member) in seen:
+            if not getattr(aggregate, "baselines", True):
+                continue
+            if id(member) in counted:
                 raise InputError(
-                    f"Model: {member.owner} is inside both {seen[id(member)].owner} and "
-                    f"{aggregate.owner}; its load would count twice"
+                    f"Model: {member.owner} is inside both {counted[id(member)].owner} and "
+                    f"{aggregate.owner}, both with baselines=True; its load would count twice "
+                    "(give one of them baselines=False)"
                 )
-            seen[id(member)] = aggregate
-        members = set(seen)
+            counted[id(member)] = aggregate
+        members = {id(f) for _, f in inside}
         both = [d for d in self.devices if id(d) in members]
         if both:
             raise InputError(
