@@ -572,13 +572,8 @@ class Model:
             )
         for constraint in self._built_problem.constraints:  # no duals left from earlier solves
             clear_duals(constraint)
-        try:
-            used, problem, info = self._run_solver(solver, sources, limit, solver_options)
-        except SolveError as exc:
-            if not diagnose or exc.status not in (*INFEASIBLE, cp.UNBOUNDED):
-                raise
-            explained = self._runaway(exc) if exc.status == cp.UNBOUNDED else self._diagnosed(exc)
-            raise explained from exc
+        used, problem, info = self._solve_explained(solver, sources, limit, solver_options,
+                                                    diagnose)  # fmt: skip
         if milp_prices and problem.is_mixed_integer():
             self._duals_from_fixed_integers(problem, **solver_options)
         if (self._fixes or self._relaxed_now) and self.problem is self._assembled:
@@ -610,6 +605,17 @@ class Model:
             )
         return SolveError(f"{exc}\n{found}", status=exc.status, solver=exc.solver,
                           diagnosis=table)  # fmt: skip
+
+    def _solve_explained(self, solver, sources, limit, options, diagnose):
+        """:meth:`_run_solver`; an infeasible or unbounded model's error explained (the elastic
+        or boxed re-solve of :mod:`gridflex.diagnosis`) unless ``diagnose`` is False."""
+        try:
+            return self._run_solver(solver, sources, limit, options)
+        except SolveError as exc:
+            if not diagnose or exc.status not in (*INFEASIBLE, cp.UNBOUNDED):
+                raise
+            explained = self._runaway(exc) if exc.status == cp.UNBOUNDED else self._diagnosed(exc)
+            raise explained from exc
 
     def _runaway(self, exc):
         """``exc`` with the variables that run away (:func:`gridflex.diagnosis.runaway`)."""
