@@ -12,6 +12,21 @@ Quick start::
 
 import importlib
 import importlib.util
+from pathlib import Path
+
+
+def _beside_a_source_checkout():
+    """Imported from a source checkout (the repository root first on ``sys.path``, as when a
+    README example runs there): ``networks/`` and ``scenarios/`` sit beside this folder, not in
+    it, so look for ``gridflex.networks`` and ``gridflex.scenarios`` there too. An installed
+    gridflex (editable or not) finds them by itself and is left alone."""
+    root = Path(__file__).resolve().parent.parent
+    if (root / "networks" / "__init__.py").is_file() and (root / "pyproject.toml").is_file():
+        if importlib.util.find_spec("gridflex.networks") is None:
+            __path__.append(str(root))
+
+
+_beside_a_source_checkout()
 
 # Every public name -> the module that defines it, imported on first use (PEP 562): ``import
 # gridflex`` and ``gridflex --help`` stay fast (cvxpy, pandapower and pandas load only when a
