@@ -18,7 +18,7 @@ import cvxpy as cp
 import numpy as np
 import pandas as pd
 
-from gridflex.errors import SolveError
+from gridflex.errors import InputError, SolveError
 
 SLACK_TOL = 1e-6
 """Slacks at or below this (in the constraint's units: MW, MWh, ...) are not reported."""
@@ -250,3 +250,46 @@ def runaway_summary(table, limit=3):
         lines.append(f"  {r.owner} ({r.kind}) {r.variable}{' ' + where if where else ''}: "
                      f"{r.value:.6g} at the box")  # fmt: skip
     return "\n".join(lines)
+
+
+# --- static checks before the solve -----------------------------------------------------------
+def check_islands(model):
+    """Raise :class:`InputError` when a load that cannot be shed sits on an island (buses
+    joined by in-service branches) with no slack and no device other than loads: the model
+    cannot be feasible, and this is certain before any solve."""
+    from scipy.sparse.csgraph import connected_components
+
+    for name, network in model.networks.items():
+        grid = network.grid
+        A = abs(grid.incidence())
+        _, island = connected_components(A.T @ A, directed=False)
+        supplied = set(island[grid.slack_pos])
+        loads = []
+        for b in model.device_builds.values():
+            rows = [k for k, net in enumerate(b.terminal_networks) if net == name]
+            if not rows:
+                continue
+            positions = grid.bus_positions(np.asarray(b.terminal_buses)[rows], owner=b.device.owner)
+            if _firm_load(b):
+                loads += [(b, k, p) for k, p in zip(rows, positions, strict=True)]
+            else:
+                supplied.update(island[positions])
+        for b, k, position in loads:
+            if island[position] not in supplied and np.max(b.values.p_mw[k]) > 0:
+                _raise_island(b, k, grid, island, position)
+
+
+def _firm_load(build):
+    from gridflex.devices.load import Load
+
+    return isinstance(build.device, Load) and build.values.shed_cost_per_mwh is None
+
+
+def _raise_island(build, k, grid, island, position):
+    buses = grid.bus_index[island == island[position]]
+    shown = ", ".join(map(str, buses[:8])) + (" ..." if len(buses) > 8 else "")
+    raise InputError(
+        f"{build.device.owner}: unit {build.unit_labels[k]} at bus {grid.bus_index[position]} "
+        f"is on an island (buses {shown}) with no slack and no device that could supply it; "
+        "connect the island, add a supply there, or give the load a shed_cost_per_mwh"
+    )

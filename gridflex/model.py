@@ -7,6 +7,7 @@ import scipy.sparse as sp
 
 from gridflex.carriers import node_balance, node_tables
 from gridflex.devices.base import BuildContext, Device, Role, refresh
+from gridflex.diagnosis import check_islands
 from gridflex.errors import InputError, SolveError
 from gridflex.formulations.base import net_shunts
 from gridflex.network import Network
@@ -225,6 +226,7 @@ class Model:
         self.device_builds = {
             d.name: d.build(contexts[d.name], values[d.name]) for d in self.devices
         }
+        check_islands(self)  # a firm load on an island without supply: certain, say so now
         self.system_builds = {
             r.name: r.build(self.device_builds, self.periods) for r in self.requirements
         }

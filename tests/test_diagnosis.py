@@ -52,17 +52,35 @@ def test_a_storage_end_state_it_cannot_reach_is_named():
     assert table["violation"].sum() == pytest.approx(10.0 - 4 * 0.95, abs=1e-6)
 
 
-def test_an_island_with_load_and_no_supply_is_named_by_bus_and_period():
+def test_an_island_with_load_and_no_supply_is_refused_before_the_solve():
+    # certain before any solve: a firm load on buses with no slack and no other device
     net = pp.create_empty_network()
     pp.create_buses(net, 3, 20.0)
     pp.create_line_from_parameters(net, 0, 1, 1.0, 0.1, 0.1, 0.0, max_i_ka=1.0)
     pp.create_ext_grid(net, 0)
     pp.create_load(net, 1, p_mw=1.0)
     pp.create_load(net, 2, p_mw=3.0)  # bus 2 is connected to nothing
-    table = diagnosis(gf.Model(net, periods=2))
-    assert table["row"].tolist() == ["bus 2", "bus 2"]
-    assert sorted(table["period"]) == ["0", "1"]
-    np.testing.assert_allclose(table["violation"], 3.0, atol=1e-6)
+    with pytest.raises(gf.InputError, match=r"unit 1 at bus 2 is on an island \(buses 2\)"):
+        gf.Model(net, periods=2).build()
+    # sheddable, the load may sit there (and is shed)
+    net.load["in_service"] = False
+    model = gf.Model(net, periods=2)
+    model.add(gf.Load(2, 3.0, shed_cost_per_mwh=1000.0, name="far"))
+    model.add(gf.Load(1, 1.0, name="near"))
+    assert model.solve().tables["res_load"]["shed_mw"]["far"].tolist() == [3.0, 3.0]
+
+
+def test_an_island_whose_supply_is_too_small_is_named_by_device_and_period():
+    net = pp.create_empty_network()
+    pp.create_buses(net, 3, 20.0)
+    pp.create_line_from_parameters(net, 0, 1, 1.0, 0.1, 0.1, 0.0, max_i_ka=1.0)
+    pp.create_ext_grid(net, 0)
+    pp.create_load(net, 2, p_mw=3.0)
+    model = gf.Model(net, periods=2)
+    model.add(gf.Generator(2, 0.5, cost_per_mwh=10.0, name="island unit"))
+    table = diagnosis(model)
+    assert set(table["owner"]) == {"island unit"} and sorted(table["period"]) == ["0", "1"]
+    np.testing.assert_allclose(table["violation"], 2.5, atol=1e-6)
 
 
 def test_a_reserve_requirement_above_every_offer_is_named():
