@@ -159,3 +159,82 @@ def test_a_model_solved_twice_in_one_process_gives_the_same_tables(repeat):
     first, second = solve(), solve()
     for name, table in first.items():
         pd.testing.assert_frame_equal(table, second[name], check_exact=True)
+
+
+@st.composite
+def supply_case(draw):
+    T = draw(st.integers(3, 8))
+    p_max = draw(positive(1.0, 20.0))
+    return {
+        "T": T, "dt_h": draw(st.sampled_from([0.5, 1.0])), "load": draw(profile(T, 0.0, 15.0)),
+        "price": draw(profile(T, 1.0, 100.0)), "availability": draw(profile(T, 0.0, 1.0)),
+        "capacity": draw(positive(0.0, 10.0)), "p_max": p_max,
+        "p_min": draw(positive(0.0, 0.5)) * p_max, "ramp": draw(positive(0.5, 20.0)),
+        "cost": draw(positive(1.0, 100.0)),
+    }  # fmt: skip
+
+
+@settings(max_examples=10, deadline=None, derandomize=True)  # a MILP each
+@given(supply_case())
+def test_renewable_and_committed_generator_limits_hold_from_the_tables(case):
+    m = gf.Model(one_bus(), periods=case["T"], dt_h=case["dt_h"], net_elements=False)
+    m.add(gf.ExternalGrid(0, [case["price"]], p_min_mw=0.0, name="grid"))
+    m.add(gf.Renewable(0, [case["availability"]], capacity_mw=case["capacity"], name="pv"))
+    m.add(gf.Generator(0, case["p_max"], case["p_min"], cost_per_mwh=case["cost"],
+                       commitment=True, ramp_up_mw_per_h=case["ramp"],
+                       ramp_down_mw_per_h=case["ramp"], name="g"))  # fmt: skip
+    m.add(gf.Load(0, [case["load"]], name="d"))
+    t = m.solve().tables
+    sgen, gen = t["res_sgen"], t["res_gen"]
+    available = case["capacity"] * np.asarray(case["availability"])
+    np.testing.assert_allclose(sgen["available_mw"]["pv"], available, atol=TOL)
+    np.testing.assert_allclose(sgen["curtailed_mw"]["pv"], available - sgen["p_mw"]["pv"],
+                               atol=TOL)  # fmt: skip
+    assert (sgen["p_mw"]["pv"] >= -TOL).all() and (sgen["p_mw"]["pv"] <= available + TOL).all()
+    p, on = gen["p_mw"]["g"].to_numpy(), gen["on"]["g"].to_numpy()
+    np.testing.assert_allclose(on, np.round(on), atol=1e-6)  # a commitment is 0 or 1
+    assert (p <= on * case["p_max"] + TOL).all() and (p >= on * case["p_min"] - TOL).all()
+    both_on = (on[1:] > 0.5) & (on[:-1] > 0.5)  # starting and stopping are not ramps
+    assert (np.abs(np.diff(p))[both_on] <= case["ramp"] * case["dt_h"] + TOL).all()
+    served = t["res_ext_grid"]["p_mw"].sum(axis=1) + sgen["p_mw"]["pv"] + gen["p_mw"]["g"]
+    np.testing.assert_allclose(served, case["load"], atol=TOL)
+
+
+@st.composite
+def heat_case(draw):
+    T = draw(st.integers(3, 8))
+    return {
+        "T": T, "dt_h": draw(st.sampled_from([0.5, 1.0])), "heat": draw(profile(T, 0.0, 2.0)),
+        "price": draw(profile(T, 1.0, 100.0)), "efficiency": draw(positive(0.5, 1.0)),
+        "stock_max": draw(positive(0.0, 10.0)), "rate": draw(positive(0.0, 3.0)),
+        "loss": draw(positive(0.0, 0.05)), "eta": draw(positive(0.8, 1.0)),
+    }  # fmt: skip
+
+
+@SETTINGS
+@given(heat_case())
+def test_a_heat_chain_closes_every_carrier_balance_from_the_tables(case):
+    m = gf.Model(one_bus(), periods=case["T"], dt_h=case["dt_h"], net_elements=False)
+    m.add(gf.ExternalGrid(0, [case["price"]], p_min_mw=0.0, name="grid"))
+    heat = gf.Node("heat", gf.carriers.HEAT)
+    m.add(gf.Converter(0, heat, capacity=3.0, efficiency=case["efficiency"], name="boiler"))
+    m.add(gf.CarrierStore(heat, case["stock_max"], case["rate"], case["rate"], stock_initial=0.0,
+                          loss_per_h=case["loss"], eta_charge=case["eta"],
+                          eta_discharge=case["eta"], name="tank"))  # fmt: skip
+    m.add(gf.CarrierDemand(heat, [case["heat"]], name="use"))
+    t, dt = m.solve().tables, case["dt_h"]
+    conv, store = t["res_converter"], t["res_carrier_store"]
+    out, inp = conv["output_mw"]["boiler"].to_numpy(), conv["input_mw"]["boiler"].to_numpy()
+    np.testing.assert_allclose(out, case["efficiency"] * inp, atol=TOL)
+    assert (out <= 3.0 + TOL).all()
+    np.testing.assert_allclose(t["res_ext_grid"]["p_mw"].sum(axis=1), inp, atol=TOL)
+    c, d = store["charge_mw"]["tank"].to_numpy(), store["discharge_mw"]["tank"].to_numpy()
+    s = store["stock_mwh"]["tank"].to_numpy()
+    kept = (1 - case["loss"]) ** dt
+    np.testing.assert_allclose(s, kept * np.r_[0.0, s[:-1]] + dt * (case["eta"] * c
+                               - d / case["eta"]), atol=TOL)  # fmt: skip
+    assert (s >= -TOL).all() and (s <= case["stock_max"] + TOL).all()
+    assert (c <= case["rate"] + TOL).all() and (d <= case["rate"] + TOL).all()
+    served = t["res_carrier_demand"]["served_mw"]["use"].to_numpy()
+    np.testing.assert_allclose(out + d - c, served, atol=TOL)  # the heat node balances
+    np.testing.assert_allclose(served, case["heat"], atol=TOL)
