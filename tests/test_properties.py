@@ -139,7 +139,7 @@ def test_the_same_inputs_give_bit_identical_tables(tmp_path):
     for out in outs:
         command = ["run", "quickstart", "--out", str(out), "--no-validate"]
         done = subprocess.run([sys.executable, "-m", "gridflex.cli", *command],
-                              capture_output=True, text=True)  # fmt: skip
+                              capture_output=True, text=True, cwd=tmp_path)  # fmt: skip
         assert done.returncode == 0, done.stderr
     assert (outs[0] / "result.json").read_bytes() == (outs[1] / "result.json").read_bytes()
     for name in ("res_gen.csv", "res_storage.csv", "res_line.csv", "costs.csv"):
