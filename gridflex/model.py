@@ -226,13 +226,13 @@ class Model:
         self.device_builds = {
             d.name: d.build(contexts[d.name], values[d.name]) for d in self.devices
         }
-        check_islands(self)  # a firm load on an island without supply: certain, say so now
         self.system_builds = {
             r.name: r.build(self.device_builds, self.periods) for r in self.requirements
         }
         constraints = [c for b in self.device_builds.values() for c in b.constraints]
         constraints += [c for b in self.system_builds.values() for c in b.constraints]
-        constraints += self._build_networks()
+        constraints += self._build_networks()  # (a formulation's own topology checks first)
+        check_islands(self)  # a firm load on an island without supply: certain, say so now
         self.node_balance = node_balance([p for b in self.device_builds.values() for p in b.ports])
         if self.node_balance is not None:
             constraints.append(self.node_balance.constraint)

@@ -202,6 +202,12 @@ class Generator(Device):
             u_now - u_before == columns(start, cols) - columns(stop, cols),
             start <= 1,
             stop <= 1,
+            # a start needs off before and on now, a stop the reverse: without these a unit
+            # could "start and stop" in one period and take both ramp allowances
+            columns(start, cols) <= u_now,
+            columns(start, cols) <= 1 - u_before,
+            columns(stop, cols) <= u_before,
+            columns(stop, cols) <= 1 - u_now,
         ]
         cons += self._min_up_down(b)
         big = v.p_max_mw.max(axis=1, keepdims=True)
