@@ -80,14 +80,15 @@ def diagnose(model, top=10, solver=None):
         branch or node), ``period``, ``violation`` (in the constraint's units). Empty when the
         elastic problem needs no slack (the infeasibility lies in the cones or integrality).
     """
+    from gridflex.problems.decompose import elastic_constraints
     from gridflex.solvers import solve_robust
 
     groups = _with_fixings(model, constraint_groups(model))
     elastic, slacks = [], []
     for group in groups:
         for k, c in enumerate(group.constraints):
-            rows, entry = _elastic(c)
-            elastic.append(rows)
+            rows, entry = elastic_constraints([c])  # a cone stays as it is (no slack)
+            elastic += rows
             slacks += [(group, k, c, s) for s in entry]
     penalty = sum((_weight(c) * cp.sum(s) for _, _, c, s in slacks), cp.Constant(0.0))
     problem = cp.Problem(cp.Minimize(penalty), elastic)
@@ -125,17 +126,6 @@ appear."""
 
 def _weight(c):
     return EQUALITY_WEIGHT if isinstance(c, cp.constraints.Equality) else 1.0
-
-
-def _elastic(c):
-    """``(elastic constraint, slacks)``; a cone stays as it is (no slack)."""
-    if isinstance(c, cp.constraints.Inequality):
-        s = cp.Variable(c.shape, nonneg=True)
-        return c.args[0] <= c.args[1] + s, [s]
-    if isinstance(c, cp.constraints.Equality):
-        up, down = cp.Variable(c.shape, nonneg=True), cp.Variable(c.shape, nonneg=True)
-        return c.args[0] - c.args[1] == up - down, [up, down]
-    return c, []
 
 
 def _report(slacks, periods, top):
@@ -189,13 +179,15 @@ def _describe(c, k, owner):
 
 def summary(table, limit=3):
     """A few lines for an error message."""
-    lines = []
-    for r in table.head(limit).itertuples(index=False):
-        where = ", ".join(x for x in (r.row and f"at {r.row}", r.period and f"period {r.period}")
-                          if x)  # fmt: skip
-        lines.append(f"  {r.owner} ({r.kind}) constraint {r.constraint}"
-                     f"{' ' + where if where else ''}: violated by {r.violation:.6g}")  # fmt: skip
+    lines = [f"  {r.owner} ({r.kind}) constraint {r.constraint}{_where_text(r)}: violated by "
+             f"{r.violation:.6g}" for r in table.head(limit).itertuples(index=False)]  # fmt: skip
     return "\n".join(lines)
+
+
+def _where_text(row):
+    """`` at <row>, period <period>`` of a report row (what of it is known)."""
+    parts = [x for x in (row.row and f"at {row.row}", row.period and f"period {row.period}") if x]
+    return " " + ", ".join(parts) if parts else ""
 
 
 # --- unbounded models -------------------------------------------------------------------------
@@ -243,12 +235,8 @@ def _variable_owners(model):
 
 
 def runaway_summary(table, limit=3):
-    lines = []
-    for r in table.head(limit).itertuples(index=False):
-        where = ", ".join(x for x in (r.row and f"at {r.row}", r.period and f"period {r.period}")
-                          if x)  # fmt: skip
-        lines.append(f"  {r.owner} ({r.kind}) {r.variable}{' ' + where if where else ''}: "
-                     f"{r.value:.6g} at the box")  # fmt: skip
+    lines = [f"  {r.owner} ({r.kind}) {r.variable}{_where_text(r)}: {r.value:.6g} at the box"
+             for r in table.head(limit).itertuples(index=False)]  # fmt: skip
     return "\n".join(lines)
 
 
