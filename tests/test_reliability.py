@@ -165,10 +165,12 @@ def test_labels_that_are_not_dates_stay_labels_of_one_hour(labels):
 
 
 def test_a_negative_reactance_stays_allowed_for_series_capacitors():
+    # line 2 (4-5) with x = -0.1 of its own: its DC susceptance is 1 / x (per unit on 100 MVA)
     net = pn.case9()
     net.line.loc[2, "x_ohm_per_km"] = -0.1 * abs(net.line.x_ohm_per_km[2])
-    gf.Model(net)  # no error
-    assert np.isfinite(net.line.x_ohm_per_km[2])
+    grid = gf.Grid(net)  # no error
+    x_pu = net.line.x_ohm_per_km[2] * net.line.length_km[2] / (345.0**2 / net.sn_mva)
+    assert grid.susceptance_mw_per_rad()[2] == pytest.approx(net.sn_mva / x_pu, rel=1e-9)
 
 
 def test_a_model_on_string_timestamps_solves_with_quarter_hour_energy():
