@@ -83,8 +83,8 @@ def _say(text):
 def solve_scenario(scenario, out, validate=True):
     """The default study: one solve, then (by default) its AC validation.
 
-    Writes one CSV per result table, ``result.json`` (for ``gridflex validate``) and, when
-    validating, the AC report files (``ac_*.csv``, ``ac_validation.png``) into ``out``.
+    Writes one CSV per result table, the result folder ``result/`` (for ``gridflex validate``)
+    and, when validating, the AC report files (``ac_*.csv``, ``ac_validation.png``) into ``out``.
 
     Returns
     -------

@@ -1,22 +1,36 @@
-"""A safe, portable result file: every table, the costs and the nets as plain JSON.
+"""A safe, portable result folder: every table as Parquet, the rest as plain JSON.
 
-``result.json`` holds a format tag and version, the scalars of a :class:`~gridflex.results.
-Results`, each pandas frame as its index, columns, dtypes and values (floats written by Python's
-``repr``, so they load back bit for bit; NaN and infinities as JSON's ``NaN``/``Infinity``),
-timestamps as ISO strings with their time zone, and each pandapower net as its element tables.
-Loading reads JSON and builds frames and nets from those values only: nothing is imported,
-called or unpickled from the file, so a crafted file can at worst fail to load.
+``Results.save(directory)`` writes the folder ``directory/result/``:
+
+* ``manifest.json``: a format tag and version, the scalars of a :class:`~gridflex.results.
+  Results` (objective, solver, periods, occurrences, plan, injections), each net's element
+  tables (floats written by Python's ``repr``, so they load back bit for bit) and, per table,
+  its Parquet file, column labels, dtypes and the period index's frequency;
+* ``tables/<name>.parquet`` (every ``res_*`` table), ``costs.parquet``,
+  ``investments.parquet`` and ``networks/<net>/<name>.parquet`` (a several-network model's
+  tables per network): readable by pandas, pyarrow, polars, DuckDB or R's ``arrow``, with
+  columns named ``<quantity>/<element>`` (``p_mw/0``) and the period as the index;
+* ``nets/<net>.json``: each net in pandapower's own format, for ``pandapower.from_json``.
+  gridflex never reads these back (pandapower's reader imports and calls classes named in the
+  file); it rebuilds the nets from the manifest's tables.
+
+Loading reads JSON and Parquet only: nothing is imported, called or unpickled from the folder
+(dtypes come from a short list, files must lie inside the folder), so a crafted folder can at
+worst fail to load. The folder is written beside the target and renamed onto it when whole.
 """
 
 import json
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from gridflex.errors import InputError
 
-FORMAT, VERSION = "gridflex-result", 1
+FORMAT, VERSION = "gridflex-result", 2
+FOLDER, MANIFEST = "result", "manifest.json"
 NET_TABLES = ("bus", "line", "trafo", "trafo3w", "load", "sgen", "gen", "ext_grid", "shunt",
               "switch", "impedance", "ward", "xward", "storage", "dcline", "asymmetric_load",
               "asymmetric_sgen", "motor", "poly_cost", "pwl_cost")  # fmt: skip
@@ -135,15 +149,135 @@ def decode_net(spec):
     return net
 
 
-# --- the file ---------------------------------------------------------------------------------
-def dump(document, path):
-    """Write ``document`` as JSON (floats exact) to ``path`` through a temporary file."""
-    import os
+# --- frames as Parquet ------------------------------------------------------------------------
+class ParquetFrames:
+    """Writes frames as Parquet files under ``folder``; :meth:`write` returns the manifest entry
+    that :func:`read_frame` needs to give the frame back exactly."""
 
-    temporary = path.with_name(path.name + ".partial")
-    with open(temporary, "w", encoding="utf-8") as f:
+    def __init__(self, folder):
+        self.folder = Path(folder)
+
+    def write(self, frame, relative):
+        """Write ``frame`` to ``folder/relative``; object columns pyarrow cannot type (mixed
+        labels) and an index it cannot store go into the entry as JSON instead."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        flat = frame.set_axis(_flat_names(frame.columns), axis=1)
+        entry = {"file": relative, "columns": encode_index(frame.columns),
+                 "dtypes": [str(d) for d in frame.dtypes],
+                 "freq": getattr(frame.index, "freqstr", None), "json_columns": {}}  # fmt: skip
+        try:
+            table = pa.Table.from_pandas(flat)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            table, entry = _with_json_fallback(flat, entry)
+        path = self.folder / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, path)
+        return entry
+
+
+def _flat_names(columns):
+    """Unique string column names: ``quantity/element`` for two levels."""
+    names = ["/".join(map(str, c)) if isinstance(c, tuple) else str(c) for c in columns]
+    seen = {}
+    for k, name in enumerate(names):
+        seen[name] = seen.get(name, -1) + 1
+        names[k] = name if seen[name] == 0 else f"{name}#{seen[name]}"
+    return names
+
+
+def _with_json_fallback(flat, entry):
+    import pyarrow as pa
+
+    objects = [k for k in range(flat.shape[1]) if flat.dtypes.iloc[k].kind == "O"]
+    entry["json_columns"] = {str(k): _column_values(flat.iloc[:, k]) for k in objects}
+    rest = flat.drop(columns=flat.columns[objects])
+    try:
+        return pa.Table.from_pandas(rest), entry
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        entry["index"] = encode_index(flat.index)
+        return pa.Table.from_pandas(rest, preserve_index=False), entry
+
+
+def read_frame(folder, entry):
+    """The frame of manifest ``entry`` under ``folder`` (its file must lie inside ``folder``)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = _inside(folder, entry["file"])
+    try:
+        frame = pq.read_table(path).to_pandas()
+    except (OSError, pa.ArrowException) as exc:
+        raise InputError(f"{path}: not a readable Parquet table ({exc})") from None
+    if "index" in entry:
+        frame.index = decode_index(entry["index"])
+    for position, values in sorted(entry["json_columns"].items(), key=lambda kv: int(kv[0])):
+        frame.insert(int(position), f"json{position}", [_unscalar(v) for v in values])
+    return _typed(frame, entry, path)
+
+
+def _typed(frame, entry, path):
+    columns = decode_index(entry["columns"])
+    if frame.shape[1] != len(columns) or len(columns) != len(entry["dtypes"]):
+        raise InputError(f"{path}: {frame.shape[1]} columns, the manifest names {len(columns)}")
+    frame.columns = columns
+    for k, dtype in enumerate(entry["dtypes"]):
+        if str(frame.dtypes.iloc[k]) != dtype:
+            frame.isetitem(k, frame.iloc[:, k].astype(_dtype(dtype)))
+    if entry.get("freq") and isinstance(frame.index, pd.DatetimeIndex):
+        frame.index = pd.DatetimeIndex(frame.index, freq=entry["freq"])
+    return frame
+
+
+def _inside(folder, relative):
+    folder = Path(folder).resolve()
+    path = (folder / str(relative)).resolve()
+    if folder not in path.parents or path.suffix != ".parquet":
+        raise InputError(f"result manifest: file {relative!r} is not a Parquet file inside "
+                         f"{folder}")  # fmt: skip
+    return path
+
+
+def safe_name(name):
+    """``name`` as a file name (letters, digits, ``_.-``; anything else ``_``)."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", str(name)) or "_"
+
+
+# --- the folder -------------------------------------------------------------------------------
+def save_folder(directory, build, nets):
+    """Write the result folder ``directory/result`` whole: ``build(frames)`` returns the manifest
+    (writing its tables through ``frames``), ``nets`` are exported as pandapower JSON; all of
+    it goes to a staging folder renamed onto ``directory/result`` at the end."""
+    import os
+    import shutil
+
+    import pandapower as pp
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    staging = directory / f".{FOLDER}.partial-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    try:
+        document = build(ParquetFrames(staging))
+        for name, net in nets.items():
+            (staging / "nets").mkdir(exist_ok=True)
+            pp.to_json(net, str(staging / "nets" / f"{safe_name(name)}.json"))
+        dump(document, staging / MANIFEST)
+        from gridflex.output import publish
+
+        publish(staging, directory / FOLDER)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return directory / FOLDER
+
+
+def dump(document, path):
+    """Write ``document`` as JSON (floats exact) to ``path``."""
+    with open(path, "w", encoding="utf-8") as f:
         json.dump(document, f, allow_nan=True)
-    os.replace(temporary, path)
 
 
 def read(path):

@@ -28,7 +28,7 @@ class DeviceInjection:
     power_factor: float
 
 
-RESULT_FILE = "result.json"
+RESULT_FILE = "result/manifest.json"  # see gridflex.resultio
 
 
 class Results:
@@ -85,41 +85,29 @@ class Results:
         raise AttributeError(name)
 
     def save(self, directory):
-        """Write these results into ``directory/result.json`` (:mod:`gridflex.resultio`: every
-        table, the costs, the plan and the nets as plain JSON that loads back exactly and never
-        runs code); returns the file's path."""
-        from pathlib import Path
-
+        """Write these results into the folder ``directory/result/`` (:mod:`gridflex.resultio`:
+        every table as Parquet, the costs, the plan and the nets in a JSON manifest that loads
+        back exactly and never runs code, each net also as pandapower JSON); returns the
+        folder. The folder is written beside and renamed into place when whole."""
         from gridflex import resultio
 
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        path = directory / RESULT_FILE
-        resultio.dump(_encode(self), path)
-        return path
+        return resultio.save_folder(directory, lambda frames: _encode(self, frames), self.nets)
 
     @staticmethod
     def load(directory):
-        """Results saved by :meth:`save`. Only ``result.json`` is read (an old ``result.pkl``
-        is refused, never unpickled)."""
+        """Results saved by :meth:`save` into ``directory`` (``directory/result/``). Only the
+        manifest and Parquet tables are read (an old ``result.pkl`` is refused, never
+        unpickled)."""
         from pathlib import Path
 
         from gridflex import resultio
 
-        path = Path(directory) / RESULT_FILE
-        if not path.is_file():
-            old = (Path(directory) / "result.pkl").is_file()
-            raise InputError(
-                f"no saved result in {directory} (expected {RESULT_FILE}, written by 'gridflex "
-                "run' or Results.save)"
-                + (
-                    "; result.pkl is an old pickled result, which gridflex "
-                    "no longer loads (unpickling can run code): run the scenario again"
-                    if old
-                    else ""
-                )
-            )
-        return _decode(resultio.read(path))
+        folder = Path(directory) / resultio.FOLDER
+        if not (folder / resultio.MANIFEST).is_file():
+            raise InputError(f"no saved result in {directory} (expected {RESULT_FILE}, written "
+                             "by 'gridflex run' or Results.save)" + _older(directory))  # fmt: skip
+        return _decode(resultio.read(folder / resultio.MANIFEST),
+                       lambda entry: resultio.read_frame(folder, entry))  # fmt: skip
 
     def validate_ac(self, network=None, **runpp_options):
         """AC power flow of every period (see :func:`gridflex.validation.validate_ac`)."""
@@ -191,20 +179,38 @@ class Results:
             self.investments.to_csv(directory / "investments.csv")
 
 
-# --- result.json ------------------------------------------------------------------------------
-def _encode(result):
+# --- the result folder ------------------------------------------------------------------------
+def _older(directory):
+    """Why an older result in ``directory`` is not loaded ("" when there is none)."""
+    from pathlib import Path
+
+    if (Path(directory) / "result.pkl").is_file():
+        return ("; result.pkl is an old pickled result, which gridflex no longer loads "
+                "(unpickling can run code): run the scenario again")  # fmt: skip
+    if (Path(directory) / "result.json").is_file():
+        return "; result.json is an older gridflex result format: run the scenario again"
+    return ""
+
+
+def _encode(result, frames):
     from gridflex import resultio as io
 
-    frames = lambda tables: {k: io.encode_frame(v) for k, v in tables.items()}  # noqa: E731
+    def tables(group, folder):
+        return {k: frames.write(v, f"{folder}/{io.safe_name(k)}.parquet") for k, v in
+                group.items()}  # fmt: skip
+
+    investments = result.investments
     return {
         "format": io.FORMAT, "version": io.VERSION,
         "objective": result.objective, "solver": result.solver, "status": result.status,
         "dt_h": float(result.dt_h), "periods": io.encode_index(result.periods),
         "occurrences": [float(v) for v in np.asarray(result.occurrences, dtype=float)],
-        "tables": frames(result.tables), "costs": io.encode_frame(result.costs),
-        "by_network": {n: frames(t) for n, t in result.by_network.items()},
-        "investments": None if result.investments is None else io.encode_frame(
-            result.investments),
+        "tables": tables(result.tables, "tables"),
+        "costs": frames.write(result.costs, "costs.parquet"),
+        "by_network": {n: tables(t, f"networks/{io.safe_name(n)}") for n, t in
+                       result.by_network.items()},
+        "investments": None if investments is None else frames.write(investments,
+                                                                     "investments.parquet"),
         "injections": [_encode_injection(r) for r in result.injections],
         "nets": {n: io.encode_net(net) for n, net in result.nets.items()},
         "built_branches": {n: [[e, int(i), [bool(x) for x in v]] for (e, i), v in b.items()]
@@ -229,12 +235,12 @@ def _plain(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _decode(doc):
+def _decode(doc, read_frame):
     from gridflex import resultio as io
 
-    frames = lambda tables: {k: io.decode_frame(v) for k, v in tables.items()}  # noqa: E731
+    frames = lambda tables: {k: read_frame(v) for k, v in tables.items()}  # noqa: E731
     result = Results(
-        frames(doc["tables"]), io.decode_frame(doc["costs"]), doc["objective"], doc["solver"],
+        frames(doc["tables"]), read_frame(doc["costs"]), doc["objective"], doc["solver"],
         doc["status"], io.decode_index(doc["periods"]), doc["dt_h"],
         by_network={n: frames(t) for n, t in doc["by_network"].items()},
         injections=[_decode_injection(r) for r in doc["injections"]],
@@ -242,7 +248,7 @@ def _decode(doc):
         occurrences=np.asarray(doc["occurrences"], dtype=float),
     )  # fmt: skip
     if doc["investments"] is not None:
-        result.investments = io.decode_frame(doc["investments"])
+        result.investments = read_frame(doc["investments"])
     result.built_branches = {n: {(e, i): np.asarray(v, dtype=bool) for e, i, v in rows}
                              for n, rows in doc["built_branches"].items()}  # fmt: skip
     result.plan = {k: np.asarray(v, dtype=float) for k, v in doc["plan"].items()}

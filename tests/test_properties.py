@@ -131,7 +131,8 @@ def test_load_shedding_and_generator_limits_hold(T, data):
 
 
 def test_the_same_inputs_give_bit_identical_tables(tmp_path):
-    # two processes, the same scenario: result.json (every table, exact floats) is the same
+    # two processes, the same scenario: every file of result/ (Parquet tables, the manifest with
+    # exact floats, the nets) is the same, byte for byte
     import subprocess
     import sys
 
@@ -141,7 +142,12 @@ def test_the_same_inputs_give_bit_identical_tables(tmp_path):
         done = subprocess.run([sys.executable, "-m", "gridflex.cli", *command],
                               capture_output=True, text=True, cwd=tmp_path)  # fmt: skip
         assert done.returncode == 0, done.stderr
-    assert (outs[0] / "result.json").read_bytes() == (outs[1] / "result.json").read_bytes()
+    files = [sorted(p.relative_to(out / "result") for p in (out / "result").rglob("*"))
+             for out in outs]  # fmt: skip
+    assert files[0] == files[1] and len(files[0]) > 10
+    for name in files[0]:
+        a, b = (out / "result" / name for out in outs)
+        assert a.is_dir() or a.read_bytes() == b.read_bytes(), name
     for name in ("res_gen.csv", "res_storage.csv", "res_line.csv", "costs.csv"):
         a, b = (pd.read_csv(out / name) for out in outs)
         pd.testing.assert_frame_equal(a, b, check_exact=True)

@@ -1,5 +1,5 @@
-"""Result folders (issue 22): result.json loads back exactly and never runs code; gridflex run
-writes a result folder whole or not at all."""
+"""Result folders (issue 22): result/ (Parquet tables, a JSON manifest) loads back exactly and
+never runs code; gridflex run writes a result folder whole or not at all."""
 
 import json
 import pickle
@@ -28,7 +28,8 @@ def result():
 
 def test_save_and_load_give_every_table_back_exactly(result, tmp_path):
     path = result.save(tmp_path)
-    assert path.name == "result.json" and not list(tmp_path.glob("*.pkl"))
+    assert path == tmp_path / "result" and not list(tmp_path.rglob("*.pkl"))
+    assert {p.name for p in tmp_path.iterdir()} == {"result"}  # no staging folder left
     back = Results.load(tmp_path)
     assert set(back.tables) == set(result.tables)
     for name, table in result.tables.items():
@@ -44,6 +45,27 @@ def test_save_and_load_give_every_table_back_exactly(result, tmp_path):
     # the AC validation of the loaded result is the original's, to the bit
     pd.testing.assert_frame_equal(back.validate_ac().summary, result.validate_ac().summary,
                                   check_exact=True)  # fmt: skip
+
+
+def test_the_tables_are_plain_parquet_and_the_nets_plain_pandapower_json(result, tmp_path):
+    import pandapower as pp
+
+    folder = result.save(tmp_path)
+    gen = pd.read_parquet(folder / "tables" / "res_gen.parquet")  # any Parquet reader
+    assert list(gen.columns[:2]) == ["p_mw/0", "p_mw/1"]
+    np.testing.assert_array_equal(gen["p_mw/0"], result.res_gen["p_mw"][0])
+    assert gen.index.equals(result.periods)
+    (name,) = result.nets
+    net = pp.from_json(str(folder / "nets" / f"{name}.json"))  # for the user's own pandapower
+    assert len(net.bus) == 9 and len(net.line) == 9
+
+
+def test_save_replaces_an_earlier_result_whole(result, tmp_path):
+    (tmp_path / "result" / "tables").mkdir(parents=True)
+    (tmp_path / "result" / "tables" / "res_stale.parquet").write_text("from an earlier save")
+    result.save(tmp_path)
+    assert not (tmp_path / "result" / "tables" / "res_stale.parquet").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["result"]
 
 
 def test_a_pickled_result_is_never_loaded(tmp_path):
@@ -64,24 +86,47 @@ def test_a_pickled_result_is_never_loaded(tmp_path):
         ('{"format": "gridflex-result", "vers', "not a readable gridflex result file"),
         ('{"_module": "os", "_class": "system", "args": ["mkdir x"]}', "no format tag"),
         ('{"format": "gridflex-result", "version": 99}', "format version 99"),
+        ('{"format": "gridflex-result", "version": 1}', "format version 1"),
         (b"\xff\xfe not text", "not a readable gridflex result file"),
         ("[1, 2, 3]", "no format tag"),
     ],
 )
 def test_a_crafted_or_broken_result_file_is_a_clear_error(tmp_path, content, message):
-    path = tmp_path / "result.json"
+    path = tmp_path / "result" / "manifest.json"
+    path.parent.mkdir()
     path.write_bytes(content if isinstance(content, bytes) else content.encode())
     with pytest.raises(InputError, match=message):
         Results.load(tmp_path)
 
 
 def test_a_crafted_dtype_or_table_is_refused(result, tmp_path):
-    path = result.save(tmp_path)
+    path = result.save(tmp_path) / "manifest.json"
     doc = json.loads(path.read_text())
     doc["costs"]["dtypes"][0] = "__import__('os').system"
     path.write_text(json.dumps(doc))
     with pytest.raises(InputError, match="is not one gridflex writes"):
         Results.load(tmp_path)
+
+
+@pytest.mark.parametrize("file", ["../../outside.parquet", "/etc/passwd", "costs.json"])
+def test_a_manifest_naming_a_file_outside_its_folder_is_refused(result, tmp_path, file):
+    path = result.save(tmp_path) / "manifest.json"
+    doc = json.loads(path.read_text())
+    doc["costs"]["file"] = file
+    path.write_text(json.dumps(doc))
+    with pytest.raises(InputError, match="is not a Parquet file inside"):
+        Results.load(tmp_path)
+
+
+def test_a_broken_parquet_table_or_an_older_format_is_a_clear_error(result, tmp_path):
+    folder = result.save(tmp_path / "a")
+    (folder / "tables" / "res_gen.parquet").write_bytes(b"PAR1 truncated")
+    with pytest.raises(InputError, match=r"res_gen\.parquet: not a readable Parquet table"):
+        Results.load(tmp_path / "a")
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "result.json").write_text("{}")
+    with pytest.raises(InputError, match=r"result\.json is an older gridflex result format"):
+        Results.load(tmp_path / "b")
 
 
 # --- gridflex run: whole or nothing -------------------------------------------------------------
