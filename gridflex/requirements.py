@@ -86,9 +86,30 @@ class Requirement(SystemConstraint):
                     "(give a device offers={...} for it)"
                 )
             return SystemBuild([], {"mw": mw})
+        self._check_bounds(builds, mw, periods)
         total = cp.Constant(0.0) + sum(provided[1:], provided[0])  # an expression
         constraint = total >= mw
         return SystemBuild([constraint], {"mw": mw, "provided": total, "constraint": constraint})
+
+    def _check_bounds(self, builds, mw, periods):
+        """Refuse a requirement above what its providers can hold at most in some period, when
+        every provider knows its bound before the solve (see ``provision_bound_mw``)."""
+        bounds = {}
+        for b in builds.values():
+            if b.device.provision_mw(b, self.product) is not None:
+                bounds[b.device.name] = b.device.provision_bound_mw(b, self.product)
+        if any(bound is None for bound in bounds.values()):
+            return
+        most = np.sum(list(bounds.values()), axis=0)
+        short = np.flatnonzero(mw > most + 1e-9 * np.maximum(1.0, most))
+        if short.size:
+            t = short[0]
+            each = ", ".join(f"{name} {bound[t]:.6g}" for name, bound in bounds.items())
+            raise InputError(
+                f"{self.owner}: {mw[t]:.6g} MW of '{self.product}' asked in period "
+                f"{periods[t]} ({short.size} period(s) in all), but its providers can hold at "
+                f"most {most[t]:.6g} MW ({each}): lower the requirement or add providers"
+            )
 
     def results(self, build, hours):
         """Requirement, provision and price per period (``hours``: per period, (T,))."""

@@ -172,3 +172,43 @@ def test_an_unbounded_model_names_the_devices_that_run_away():
     np.testing.assert_allclose(table["value"].abs(), 1e6)
     assert (table.set_index("owner").loc["grid", "value"] < 0).all()  # export
     assert "grid (ExternalGrid) p_mw at grid, period 0: -1e+06 at the box" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("provider", "asked", "message"),
+    [
+        (gf.Generator(0, 50.0, cost_per_mwh=10, offers={"spinning": 1.0}, name="unit"), 60.0,
+         r"60 MW of 'spinning' asked in period 1 \(1 period\(s\) in all\), but its providers "
+         r"can hold at most 50 MW \(unit 50\)"),
+        (gf.Generator(0, 50.0, cost_per_mwh=10, offers={"spinning": 1.0}, ramp_up_mw_per_h=8.0,
+                      name="slow"), 20.0, r"at most 8 MW \(slow 8\)"),
+        (gf.Storage(0, p_mw=2.0, e_mwh=4.0, offers={"spinning": 1.0}, name="bess"), 5.0,
+         r"at most 4 MW \(bess 4\)"),
+    ],
+)  # fmt: skip
+def test_a_requirement_above_what_its_providers_can_ever_hold_is_refused_before_the_solve(
+    provider, asked, message
+):
+    model = gf.Model(one_bus(), periods=2, net_elements=False)
+    model.add(gf.ExternalGrid(0, 10.0, name="grid"))
+    model.add(provider)
+    model.add(gf.Load(0, 10.0, shed_cost_per_mwh=1e4, name="demand"))
+    model.add(gf.Requirement("spinning", [1.0, asked], name="spin"))
+    with pytest.raises(gf.InputError, match=message):
+        model.build()
+
+
+def test_shed_load_counts_its_whole_demand_toward_the_static_bound():
+    # 10 MW of sheddable load (bound 10) and a 5 MW unit (bound 5): 15 MW may be feasible,
+    # 16 MW never is
+    def model(asked):
+        m = gf.Model(one_bus(), periods=1, net_elements=False)
+        m.add(gf.Generator(0, 5.0, cost_per_mwh=10, offers={"spinning": 1.0}, name="unit"))
+        m.add(gf.ExternalGrid(0, 10.0, name="grid"))
+        m.add(gf.Load(0, 10.0, shed_cost_per_mwh=1e3, shedding_provides="spinning", name="d"))
+        m.add(gf.Requirement("spinning", asked, name="spin"))
+        return m
+
+    with pytest.raises(gf.InputError, match=r"at most 15 MW \(unit 5, d 10\)"):
+        model(16.0).build()
+    assert model(15.0).solve().res_requirement["provided_mw"]["spin"].iloc[0] == pytest.approx(15)

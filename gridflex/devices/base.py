@@ -402,6 +402,12 @@ class Device(Declared):
 
         return offered_total_mw(b, product)
 
+    def provision_bound_mw(self, b, product):
+        """An upper bound (T,) on :meth:`provision_mw` known from the parameters alone, or None
+        (no finite bound known before the solve); a requirement above the sum of its
+        providers' bounds is refused before the solve."""
+        return None
+
     def result_frames(self, b):
         """:meth:`results` of a solved build as DataFrames by period, one column per unit."""
         cols = pd.Index(b.unit_labels, name="element")

@@ -240,6 +240,16 @@ class Generator(Device):
                 cons.append(held[finite] <= rate[finite].reshape(-1, 1))
         return cons
 
+    def provision_bound_mw(self, b, product):
+        """At most ``p_max`` per unit and period (up: headroom below ``p_max``; down: output
+        above ``p_min >= 0``), and at most the ramp over one period where it is finite."""
+        v = b.values
+        if product not in v.offers:
+            return None
+        rate = v.ramp_up_mw_per_h if product.direction > 0 else v.ramp_down_mw_per_h
+        bound = np.minimum(v.p_max_mw, np.reshape(rate, (-1, 1)) * b.ctx.dt_h)
+        return bound.sum(axis=0) if np.isfinite(bound).all() else None
+
     def _min_up_down(self, b):
         cons, v = [], b.values
         for hours, changes, rhs in (

@@ -86,6 +86,12 @@ class Load(Device):
             return None
         return cp.sum(shed, axis=0)
 
+    def provision_bound_mw(self, b, product):
+        """At most the whole (positive) demand can be shed."""
+        if b.get("shed_mw") is None or product not in b.values.shedding_provides:
+            return None
+        return np.maximum(b.values.p_mw, 0.0).sum(axis=0)
+
     def cost_terms(self, b):
         shed = b.get("shed_mw")
         if shed is None:

@@ -128,6 +128,14 @@ class Storage(Device):
             cons.append(p_ch + down <= col(v.p_charge_mw) + p_dis)
         return cons
 
+    def provision_bound_mw(self, b, product):
+        """At most ``P_dis + P_ch`` per unit (from full charging to full discharging)."""
+        v = b.values
+        if product not in v.offers:
+            return None
+        swing = np.sum(np.asarray(v.p_charge_mw) + np.asarray(v.p_discharge_mw))
+        return np.full(b.ctx.T, float(swing))
+
     def _power_limits(self, b):
         v, p_ch, p_dis = b.values, b["p_charge_mw"], b["p_discharge_mw"]
         p_ch_max, p_dis_max = as_column(v.p_charge_mw), as_column(v.p_discharge_mw)
