@@ -56,6 +56,15 @@ def cmd_run(args):
     out = args.out or DEFAULT_OUT / scenario.name
     study = scenario.load_study()
     staging = output.staging_folder(out)  # output problems show here, before any solve
+    with output.TerminateAsExit():
+        summary, extra = _run_into(staging, scenario, study, args, start, loaded)
+    output.publish(staging, out)  # the whole folder at once: never a partial or mixed one
+    _say(format_summary(summary, out, extra))
+    return 0
+
+
+def _run_into(staging, scenario, study, args, start, loaded):
+    """Run the scenario's study into ``staging`` (removed on any failure or stop)."""
     try:
         if study is None:
             summary, extra = solve_scenario(scenario, staging, validate=not args.no_validate), ()
@@ -69,9 +78,7 @@ def cmd_run(args):
     except BaseException:
         output.discard(staging)
         raise
-    output.publish(staging, out)  # the whole folder at once: never a partial or mixed one
-    _say(format_summary(summary, out, extra))
-    return 0
+    return summary, extra
 
 
 def _say(text):

@@ -3,7 +3,10 @@
 ``gridflex run`` writes into a hidden staging folder beside the target
 (``.<name>.partial-<pid>``) and renames it onto the target only when everything is written: a
 failed or killed run leaves the previous result untouched and no partial result under the
-target's name, and no file of an earlier run survives into a new one. Problems with the target
+target's name, and no file of an earlier run survives into a new one. A run stopped by SIGINT
+or SIGTERM removes its staging folder on the way out; one killed outright (SIGKILL, a power
+cut) leaves it until the next run into the same target removes it (staging folders of live
+runs are left alone). Problems with the target
 (a file in the way, a folder that cannot be written) are found before anything is solved.
 """
 
@@ -27,8 +30,7 @@ def staging_folder(out):
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"--out {out}: cannot create its parent folder ({exc.strerror})") from None
-    for stale in parent.glob(PARTIAL.format(name=out.name) + "*"):
-        shutil.rmtree(stale, ignore_errors=True)
+    remove_stale(parent, PARTIAL.format(name=out.name))
     staging = parent / (PARTIAL.format(name=out.name) + str(os.getpid()))
     try:
         staging.mkdir()
@@ -38,6 +40,53 @@ def staging_folder(out):
         shutil.rmtree(staging, ignore_errors=True)
         raise InputError(f"--out {out}: cannot write into {parent} ({exc.strerror})") from None
     return staging
+
+
+def remove_stale(parent, prefix):
+    """Remove the staging folders ``parent/<prefix><pid>`` whose process is gone (a run killed
+    outright); a live run's folder is left alone."""
+    for stale in parent.glob(prefix + "*"):
+        pid = stale.name[len(prefix) :]
+        if not (pid.isdigit() and _alive(int(pid))):
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _alive(pid):
+    if pid == os.getpid():
+        return False  # this process's own leftover: stale
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class TerminateAsExit:
+    """Within ``with``, SIGTERM raises :class:`SystemExit` (143) as SIGINT raises
+    :class:`KeyboardInterrupt`, so a run told to stop cleans its staging folder up; only the
+    main thread can install it (elsewhere it does nothing)."""
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGTERM, _exit_143)
+        return self
+
+    def __exit__(self, *exc):
+        import signal
+
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)
+        return False
+
+
+def _exit_143(signum, frame):
+    raise SystemExit(128 + signum)
 
 
 def publish(staging, out):

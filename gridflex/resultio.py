@@ -256,8 +256,10 @@ def save_folder(directory, build, nets):
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    from gridflex.output import publish, remove_stale
+
+    remove_stale(directory, f".{FOLDER}.partial-")
     staging = directory / f".{FOLDER}.partial-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     try:
         document = build(ParquetFrames(staging))
@@ -265,8 +267,6 @@ def save_folder(directory, build, nets):
             (staging / "nets").mkdir(exist_ok=True)
             pp.to_json(net, str(staging / "nets" / f"{safe_name(name)}.json"))
         dump(document, staging / MANIFEST)
-        from gridflex.output import publish
-
         publish(staging, directory / FOLDER)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

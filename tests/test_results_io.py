@@ -141,6 +141,11 @@ def run(scenario, out_dir):
     if os.environ.get("GF_DIE"):
         (out / "half.csv").write_text("1,2")
         os._exit(3)  # killed mid-write: nothing after this runs
+    if os.environ.get("GF_WAIT"):
+        (out / "waiting").write_text("")
+        import time
+
+        time.sleep(60)  # stopped by SIGTERM meanwhile
     if os.environ.get("GF_EXTRA"):
         (out / "res_storage.csv").write_text("from an earlier run")
     return {"n": 1}
@@ -180,6 +185,28 @@ def test_a_killed_run_leaves_the_previous_result_and_no_partial_folder(tmp_path)
     assert (out / "marker.txt").read_text() == "third"
     assert not (out / "res_storage.csv").exists() and not (out / "half.csv").exists()
     assert [p.name for p in out.parent.iterdir()] == ["study"]  # the stale staging is gone
+
+
+def test_a_run_stopped_by_sigterm_removes_its_staging_folder(tmp_path):
+    import os
+    import signal
+    import time
+
+    folder, out = scenario_folder(tmp_path), tmp_path / "results" / "study"
+    assert run_cli(["run", str(folder), "--out", str(out)])[0] == 0
+    live = out.parent / f".study.partial-{os.getpid()}"  # a live run's staging: left alone
+    live.mkdir()
+    running = subprocess.Popen([sys.executable, "-m", "gridflex.cli", "run", str(folder),
+                                "--out", str(out)], env=os.environ | {"GF_WAIT": "1"},
+                               stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not list(out.parent.glob(".study.partial-*/waiting")):
+        assert running.poll() is None and time.monotonic() < deadline
+        time.sleep(0.1)
+    running.send_signal(signal.SIGTERM)
+    assert running.wait(timeout=60) == 128 + signal.SIGTERM
+    assert sorted(p.name for p in out.parent.iterdir()) == [live.name, "study"]
+    assert (out / "marker.txt").read_text() == "first"  # the previous result, untouched
 
 
 def test_an_unusable_out_is_refused_before_the_solve(tmp_path):
