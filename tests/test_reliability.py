@@ -72,7 +72,71 @@ def renamed_after_add():
     return m.build()
 
 
+def one_bus_with(*devices, periods=2):
+    net = pp.create_empty_network()
+    pp.create_bus(net, 20.0)
+    m = gf.Model(net, periods=periods, net_elements=False)
+    m.add(gf.ExternalGrid(0, 10.0, name="grid"))
+    for device in devices:
+        m.add(device)
+    return m.build()
+
+
+def spinning(asked, *providers):
+    return lambda: one_bus_with(*providers, gf.Requirement("spinning", asked, name="spin"))
+
+
+def storage(**energies):
+    return lambda: one_bus_with(gf.Storage(0, p_mw=1.0, e_mwh=2.0, name="bess", **energies))
+
+
+def island_load():
+    net = pn.case9()
+    net.line.loc[(net.line.from_bus == 8) | (net.line.to_bus == 8), "in_service"] = False
+    m = gf.Model(net, net_elements=False)
+    m.add(gf.Generator(0, 500.0, name="g"))
+    m.add(gf.Load(8, 5.0, name="lonely"))
+    return m.build()
+
+
+def device_on_a_bus_out_of_service():
+    net = pn.case9()
+    net.bus.loc[4, "in_service"] = False
+    m = gf.Model(net, net_elements=False)
+    m.add(gf.Load(4, 1.0, name="x"))
+    return m.build()
+
+
 CATALOGUE = {  # name: (what builds it, the message's key part)
+    "a requirement above what its providers can ever hold": (
+        spinning(80.0, gf.Generator(0, 50.0, offers={"spinning": 1.0}, name="unit")),
+        "80 MW of 'spinning' asked in period 0 (2 period(s) in all), but its providers can hold "
+        "at most 50 MW (unit 50)",
+    ),
+    "a requirement no device provides": (
+        spinning(5.0),
+        "no device in the model provides 'spinning'",
+    ),
+    "a storage end state above its capacity": (
+        storage(e_final_mwh=3.0),
+        "Storage 'bess': 'e_final_mwh' (3.0) is above 'e_mwh' (2.0) for unit 0",
+    ),
+    "a storage initial state above its capacity": (
+        storage(e_initial_mwh=2.5),
+        "'e_initial_mwh' (2.5) is above 'e_mwh' (2.0)",
+    ),
+    "a load on an island with no supply": (
+        island_load,
+        "Load 'lonely': unit lonely at bus 8 is on an island (buses 8) with no slack",
+    ),
+    "DistFlow on a meshed network": (
+        lambda: gf.Model(pn.case9(), formulation=gf.LinDistFlow()).build(),
+        "DistFlow needs a radial network, but the in-service branches form a loop",
+    ),
+    "a device on a bus out of service": (
+        device_on_a_bus_out_of_service,
+        "Load 'x': bus [4] is out of service in the net",
+    ),
     "a set both in the model and aggregated": (
         set_in_model_and_aggregate,
         "is in the model and inside an AggregatedFlex",
