@@ -88,10 +88,13 @@ class Boundary(Device):
         if b.ctx.reactive:
             b.variable("q_mvar", (1, b.ctx.T))
         cons = []
-        if np.isfinite(v.p_min_mw).all():
-            cons.append(p >= v.p_min_mw)
-        if np.isfinite(v.p_max_mw).all():
-            cons.append(p <= v.p_max_mw)
+        # bound the periods whose limit is finite (a limit infinite in some periods only still
+        # binds in the others)
+        low, high = np.broadcast_to(v.p_min_mw, p.shape), np.broadcast_to(v.p_max_mw, p.shape)
+        if np.isfinite(low).any():
+            cons.append(p[np.isfinite(low)] >= low[np.isfinite(low)])
+        if np.isfinite(high).any():
+            cons.append(p[np.isfinite(high)] <= high[np.isfinite(high)])
         return cons
 
     def injection_mw(self, b):
