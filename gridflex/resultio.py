@@ -156,10 +156,17 @@ class ParquetFrames:
 
     def __init__(self, folder):
         self.folder = Path(folder)
+        self.written = {}  # id(frame) -> entry: a frame shared by two groups is written once
 
     def write(self, frame, relative):
-        """Write ``frame`` to ``folder/relative``; object columns pyarrow cannot type (mixed
-        labels) and an index it cannot store go into the entry as JSON instead."""
+        """Write ``frame`` to ``folder/relative`` (zstd-compressed); object columns pyarrow
+        cannot type (mixed labels) and an index it cannot store go into the entry as JSON."""
+        if id(frame) in self.written:
+            return self.written[id(frame)]
+        self.written[id(frame)] = entry = self._write(frame, relative)
+        return entry
+
+    def _write(self, frame, relative):
         import pyarrow as pa
         import pyarrow.parquet as pq
 
@@ -173,7 +180,7 @@ class ParquetFrames:
             table, entry = _with_json_fallback(flat, entry)
         path = self.folder / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table, path)
+        pq.write_table(table, path, compression="zstd")
         return entry
 
 
@@ -222,9 +229,9 @@ def _typed(frame, entry, path):
     if frame.shape[1] != len(columns) or len(columns) != len(entry["dtypes"]):
         raise InputError(f"{path}: {frame.shape[1]} columns, the manifest names {len(columns)}")
     frame.columns = columns
-    for k, dtype in enumerate(entry["dtypes"]):
-        if str(frame.dtypes.iloc[k]) != dtype:
-            frame.isetitem(k, frame.iloc[:, k].astype(_dtype(dtype)))
+    loaded = [str(d) for d in frame.dtypes]
+    for k in np.flatnonzero(np.asarray(loaded) != np.asarray(entry["dtypes"], dtype=str)):
+        frame.isetitem(k, frame.iloc[:, k].astype(_dtype(entry["dtypes"][k])))
     if entry.get("freq") and isinstance(frame.index, pd.DatetimeIndex):
         frame.index = pd.DatetimeIndex(frame.index, freq=entry["freq"])
     return frame

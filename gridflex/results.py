@@ -106,8 +106,14 @@ class Results:
         if not (folder / resultio.MANIFEST).is_file():
             raise InputError(f"no saved result in {directory} (expected {RESULT_FILE}, written "
                              "by 'gridflex run' or Results.save)" + _older(directory))  # fmt: skip
-        return _decode(resultio.read(folder / resultio.MANIFEST),
-                       lambda entry: resultio.read_frame(folder, entry))  # fmt: skip
+        read = {}  # file -> frame: a table shared by two groups is read once, shared again
+
+        def frame(entry):
+            if entry["file"] not in read:
+                read[entry["file"]] = resultio.read_frame(folder, entry)
+            return read[entry["file"]]
+
+        return _decode(resultio.read(folder / resultio.MANIFEST), frame)
 
     def validate_ac(self, network=None, **runpp_options):
         """AC power flow of every period (see :func:`gridflex.validation.validate_ac`)."""
