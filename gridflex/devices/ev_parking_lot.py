@@ -86,7 +86,8 @@ class EVParkingLot(Device):
     ev_count, capacity_mwh, arrival_energy_mwh, departure_energy_mwh : profile (n, T)
         ``N``, ``Cap``, ``E^arv``, ``E^dep`` per period.
     contract_energy_mwh : profile (n, T), optional
-        ``E^Sc``; default: energy arrived minus energy departed so far.
+        ``E^Sc``; default: the energy parked before the block (``e_initial_mwh``) plus the
+        energy arrived minus the energy departed so far, at least 0.
     charge_rate_mw, discharge_rate_mw : float or array (n,)
         ``gamma``: power per EV (Table 1: 22 kW = 0.022 MW).
     eta_charge, eta_discharge : float or array (n,)
@@ -167,7 +168,9 @@ class EVParkingLot(Device):
         v.offers = v.offers or {}
         if v.contract_energy_mwh is None:  # arrived minus departed so far in the block
             net = ctx.time.cumsum(v.arrival_energy_mwh - v.departure_energy_mwh)
-            v.contract_energy_mwh = np.maximum(net, 0.0) + v.e_initial_mwh[:, None]
+            # the EVs parked before the block arrived before it: once they leave, their energy
+            # is departed too (clipping before adding it kept it in E^Sc for ever)
+            v.contract_energy_mwh = np.maximum(net + v.e_initial_mwh[:, None], 0.0)
 
     # --- model ----------------------------------------------------------------------------
     def formulate(self, b):
