@@ -212,3 +212,39 @@ def test_shed_load_counts_its_whole_demand_toward_the_static_bound():
     with pytest.raises(gf.InputError, match=r"at most 15 MW \(unit 5, d 10\)"):
         model(16.0).build()
     assert model(15.0).solve().res_requirement["provided_mw"]["spin"].iloc[0] == pytest.approx(15)
+
+
+@pytest.mark.parametrize(
+    ("provider", "asked"),
+    [
+        (gf.ExternalGrid(0, 30.0, p_max_mw=10.0, offers={"spinning": 1.0}, name="grid"), 30.0),
+        (gf.Generator(0, 10.0, -10.0, cost_per_mwh=10, offers={"spinning": 1.0}, name="g"), 15.0),
+        (gf.Generator(0, 10.0, -10.0, cost_per_mwh=10, offers={"regulation_down": 1.0},
+                      name="g"), 15.0),
+        (gf.Generator(0, -5.0, -20.0, cost_per_mwh=10, offers={"spinning": 1.0}, name="g"), 10.0),
+    ],
+)  # fmt: skip
+def test_a_unit_that_can_absorb_holds_reserve_across_its_whole_range(provider, asked):
+    # p + up <= p_max and p - down >= p_min: the bound is p_max - p_min (unbounded when the
+    # export is), never p_max alone; each model solves with the whole requirement provided
+    model = gf.Model(one_bus(), periods=1, net_elements=False)
+    model.add(provider)
+    model.add(gf.Generator(0, 100.0, cost_per_mwh=20, name="other"))
+    model.add(gf.Load(0, 5.0, name="d"))
+    product = next(iter(provider.offers)).name
+    model.add(gf.Requirement(product, asked, name="r"))
+    provided = model.solve().res_requirement["provided_mw"]["r"].iloc[0]
+    assert provided == pytest.approx(asked, abs=1e-6)
+
+
+def test_the_static_bound_leaves_the_load_re_solvable():
+    model = gf.Model(one_bus(), periods=2, net_elements=False)
+    model.add(gf.Generator(0, 50.0, cost_per_mwh=10, offers={"spinning": 1.0}, name="unit"))
+    model.add(gf.Load(0, [[10.0, 20.0]], shed_cost_per_mwh=1e3, shedding_provides="spinning",
+                      name="d"))  # fmt: skip
+    model.add(gf.Requirement("spinning", 5.0))
+    model.solve()
+    model.device("d").p_mw = [[12.0, 22.0]]
+    again = model.solve()
+    assert again.solve_info["compiled"] is False
+    assert again.res_gen["p_mw"]["unit"].tolist() == pytest.approx([12.0, 22.0])

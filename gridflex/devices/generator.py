@@ -241,13 +241,15 @@ class Generator(Device):
         return cons
 
     def provision_bound_mw(self, b, product):
-        """At most ``p_max`` per unit and period (up: headroom below ``p_max``; down: output
-        above ``p_min >= 0``), and at most the ramp over one period where it is finite."""
-        v = b.values
+        """At most ``p_max - p_min`` per unit and period (``p + up <= p_max``, ``p - down >=
+        p_min``), and at most the ramp over one period where it is finite; read without
+        recording, so the limits stay re-solvable."""
+        v = raw_values(b.values)
         if product not in v.offers:
             return None
         rate = v.ramp_up_mw_per_h if product.direction > 0 else v.ramp_down_mw_per_h
-        bound = np.minimum(v.p_max_mw, np.reshape(rate, (-1, 1)) * b.ctx.dt_h)
+        span = np.maximum(np.asarray(v.p_max_mw) - np.asarray(v.p_min_mw), 0.0)
+        bound = np.minimum(span, np.reshape(rate, (-1, 1)) * b.ctx.dt_h)
         return bound.sum(axis=0) if np.isfinite(bound).all() else None
 
     def _min_up_down(self, b):

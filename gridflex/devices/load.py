@@ -4,7 +4,7 @@ import cvxpy as cp
 import numpy as np
 
 from gridflex.conventions import CONSUMER
-from gridflex.devices.base import Device, declared, parameter_times
+from gridflex.devices.base import Device, declared, parameter_times, raw_values
 from gridflex.parameters import Number, Shape
 from gridflex.products import Products
 
@@ -88,9 +88,10 @@ class Load(Device):
 
     def provision_bound_mw(self, b, product):
         """At most the whole (positive) demand can be shed."""
-        if b.get("shed_mw") is None or product not in b.values.shedding_provides:
+        v = raw_values(b.values)  # not recorded: p_mw stays re-solvable
+        if b.get("shed_mw") is None or product not in v.shedding_provides:
             return None
-        return np.maximum(b.values.p_mw, 0.0).sum(axis=0)
+        return np.maximum(v.p_mw, 0.0).sum(axis=0)
 
     def cost_terms(self, b):
         shed = b.get("shed_mw")

@@ -4,7 +4,7 @@ import cvxpy as cp
 import numpy as np
 
 from gridflex.conventions import CONSUMER
-from gridflex.devices.base import Device, Role, declared
+from gridflex.devices.base import Device, Role, declared, raw_values
 from gridflex.devices.blocks import store_edges, store_limits
 from gridflex.parameters import Flag, Number
 from gridflex.products import (
@@ -130,7 +130,7 @@ class Storage(Device):
 
     def provision_bound_mw(self, b, product):
         """At most ``P_dis + P_ch`` per unit (from full charging to full discharging)."""
-        v = b.values
+        v = raw_values(b.values)
         if product not in v.offers:
             return None
         swing = np.sum(np.asarray(v.p_charge_mw) + np.asarray(v.p_discharge_mw))
