@@ -8,15 +8,18 @@
   its Parquet file, column labels, dtypes and the period index's frequency;
 * ``tables/<name>.parquet`` (every ``res_*`` table), ``costs.parquet``,
   ``investments.parquet`` and ``networks/<net>/<name>.parquet`` (a several-network model's
-  tables per network): readable by pandas, pyarrow, polars, DuckDB or R's ``arrow``, with
-  columns named ``<quantity>/<element>`` (``p_mw/0``) and the period as the index;
+  tables per network; a table that is also the whole model's is written once): readable by
+  pandas, pyarrow, polars, DuckDB or R's ``arrow``, with columns named ``<quantity>/<element>``
+  (``p_mw/0``) and the period as the index;
 * ``nets/<net>.json``: each net in pandapower's own format, for ``pandapower.from_json``.
   gridflex never reads these back (pandapower's reader imports and calls classes named in the
   file); it rebuilds the nets from the manifest's tables.
 
 Loading reads JSON and Parquet only: nothing is imported, called or unpickled from the folder
-(dtypes come from a short list, files must lie inside the folder), so a crafted folder can at
-worst fail to load. The folder is written beside the target and renamed onto it when whole.
+(dtypes come from a short list, time zones must be IANA names or offsets, files must be files
+inside the folder), so a crafted folder can at worst fail to load, with an ``InputError``. The
+manifest is strict JSON (NaN and infinities tagged as ``{"f": "nan"}``). The folder is
+written beside the target and renamed onto it when whole.
 """
 
 import json
@@ -38,28 +41,69 @@ NET_TABLES = ("bus", "line", "trafo", "trafo3w", "load", "sgen", "gen", "ext_gri
 
 # --- scalars, indexes and frames --------------------------------------------------------------
 def _scalar(value):
-    """A JSON-safe Python scalar; timestamps as ``{"t": iso}``."""
+    """A JSON-safe Python value (strict JSON: NaN and infinities as ``{"f": "nan"}``);
+    timestamps as ``{"t": iso}``, tuples and lists tagged."""
     if value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, pd.Timestamp):
         return {"t": value.isoformat()}
     if isinstance(value, np.generic):
-        return value.item()
-    if value is None or isinstance(value, bool | int | float | str):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else {"f": repr(value)}
+    if value is None or isinstance(value, bool | int | str):
         return value
-    if isinstance(value, tuple):
-        return {"tuple": [_scalar(v) for v in value]}
+    if isinstance(value, tuple | list):
+        return {type(value).__name__: [_scalar(v) for v in value]}
     raise InputError(f"result file: cannot store a value of type {type(value).__name__}")
+
+
+def floats(values):
+    """A float array as a strict-JSON list (see :func:`_scalar`)."""
+    return [_scalar(float(v)) for v in np.asarray(values, dtype=float).ravel()]
+
+
+def unfloats(values):
+    return np.asarray([_unscalar(v) for v in values], dtype=float)
 
 
 def _unscalar(value):
     if isinstance(value, dict):
         if "t" in value:
             return pd.Timestamp(value["t"])
+        if "f" in value and value["f"] in ("nan", "inf", "-inf"):
+            return float(value["f"])
         if "tuple" in value:
             return tuple(_unscalar(v) for v in value["tuple"])
+        if "list" in value:
+            return [_unscalar(v) for v in value["list"]]
         raise InputError(f"result file: unknown value {value!r}")
     return value
+
+
+def _timezone_name(index):
+    """A time zone as a name gridflex reads back (an IANA name or a fixed ``+HH:MM``)."""
+    name = str(index.tz)
+    if _known_timezone(name):
+        return name
+    offset = index[0].utcoffset() if len(index) else pd.Timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    return f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _known_timezone(name):
+    """IANA names, UTC and fixed offsets only (a time-zone string can name a file to open)."""
+    import zoneinfo
+
+    if re.fullmatch(r"(UTC)?[+-]\d\d:\d\d", str(name)) or name == "UTC":
+        return True
+    return str(name) in zoneinfo.available_timezones()
+
+
+def _timezone(name):
+    if not _known_timezone(name):
+        raise InputError(f"result file: time zone {name!r} is not an IANA name or an offset")
+    return name.removeprefix("UTC") if name != "UTC" else name
 
 
 def encode_index(index):
@@ -71,8 +115,8 @@ def encode_index(index):
                 "name": _scalar(index.name)}  # fmt: skip
     if isinstance(index, pd.DatetimeIndex):
         return {"kind": "datetime", "values": [t.isoformat() for t in index],
-                "tz": str(index.tz) if index.tz else None, "freq": index.freqstr,
-                "name": _scalar(index.name)}  # fmt: skip
+                "tz": _timezone_name(index) if index.tz else None, "freq": index.freqstr,
+                "unit": index.unit, "name": _scalar(index.name)}  # fmt: skip
     return {"kind": "values", "values": [_scalar(v) for v in index], "dtype": str(index.dtype),
             "name": _scalar(index.name)}  # fmt: skip
 
@@ -85,9 +129,10 @@ def decode_index(spec):
     if kind == "range":
         return pd.RangeIndex(spec["start"], spec["stop"], spec["step"], name=spec["name"])
     if kind == "datetime":
-        index = pd.DatetimeIndex([pd.Timestamp(v) for v in spec["values"]], name=spec["name"])
-        if spec["tz"] and index.tz is not None:
-            index = index.tz_convert(spec["tz"])
+        tz = spec["tz"] and _timezone(spec["tz"])
+        index = pd.DatetimeIndex(pd.to_datetime(spec["values"], utc=bool(tz)), name=spec["name"])
+        index = index.tz_convert(tz) if tz else index  # across a DST change: UTC, then the zone
+        index = index.as_unit(spec.get("unit", "ns"))
         return pd.DatetimeIndex(index, freq=spec.get("freq")) if spec.get("freq") else index
     if kind == "values":
         values = [_unscalar(v) for v in spec["values"]]
@@ -99,7 +144,8 @@ def _dtype(name):
     """A dtype from a small list of names (never an arbitrary string passed to numpy)."""
     allowed = {"float64", "int64", "int32", "bool", "object", "uint32", "uint64", "float32",
                "string", "str", "boolean", "Int64"}  # fmt: skip
-    if name not in allowed and not name.startswith("datetime64"):
+    stamp = re.fullmatch(r"datetime64\[(ns|us|ms|s)(?:, (.+))?\]", str(name))
+    if name not in allowed and not (stamp and (stamp[2] is None or _known_timezone(stamp[2]))):
         raise InputError(f"result file: dtype {name!r} is not one gridflex writes")
     return "object" if name in ("string", "str") else name
 
@@ -112,7 +158,7 @@ def encode_frame(frame):
 
 def _column_values(series):
     if series.dtype.kind == "f":
-        return [float(v) for v in series.to_numpy()]
+        return floats(series.to_numpy())
     return [_scalar(v) for v in series.tolist()]
 
 
@@ -156,15 +202,14 @@ class ParquetFrames:
 
     def __init__(self, folder):
         self.folder = Path(folder)
-        self.written = {}  # id(frame) -> entry: a frame shared by two groups is written once
+        self.written = {}  # id(frame) -> (frame, entry): a shared frame is written once
 
     def write(self, frame, relative):
         """Write ``frame`` to ``folder/relative`` (zstd-compressed); object columns pyarrow
         cannot type (mixed labels) and an index it cannot store go into the entry as JSON."""
-        if id(frame) in self.written:
-            return self.written[id(frame)]
-        self.written[id(frame)] = entry = self._write(frame, relative)
-        return entry
+        if id(frame) not in self.written:  # the frame is kept, so its id is not reused
+            self.written[id(frame)] = (frame, self._write(frame, relative))
+        return self.written[id(frame)][1]
 
     def _write(self, frame, relative):
         import pyarrow as pa
@@ -173,7 +218,8 @@ class ParquetFrames:
         flat = frame.set_axis(_flat_names(frame.columns), axis=1)
         entry = {"file": relative, "columns": encode_index(frame.columns),
                  "dtypes": [str(d) for d in frame.dtypes],
-                 "freq": getattr(frame.index, "freqstr", None), "json_columns": {}}  # fmt: skip
+                 "freq": getattr(frame.index, "freqstr", None), "json_columns": {},
+                 "index_unit": getattr(frame.index, "unit", None)}  # fmt: skip
         try:
             table = pa.Table.from_pandas(flat)
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
@@ -185,13 +231,14 @@ class ParquetFrames:
 
 
 def _flat_names(columns):
-    """Unique string column names: ``quantity/element`` for two levels."""
+    """Unique string column names: ``quantity/element`` for two levels (``#k`` after a name
+    seen before; positions ``c0, c1, ...`` if even that clashes)."""
     names = ["/".join(map(str, c)) if isinstance(c, tuple) else str(c) for c in columns]
     seen = {}
     for k, name in enumerate(names):
         seen[name] = seen.get(name, -1) + 1
         names[k] = name if seen[name] == 0 else f"{name}#{seen[name]}"
-    return names
+    return names if len(set(names)) == len(names) else [f"c{k}" for k in range(len(names))]
 
 
 def _with_json_fallback(flat, entry):
@@ -208,20 +255,39 @@ def _with_json_fallback(flat, entry):
 
 
 def read_frame(folder, entry):
-    """The frame of manifest ``entry`` under ``folder`` (its file must lie inside ``folder``)."""
+    """The frame of manifest ``entry`` under ``folder`` (its file must be a file inside
+    ``folder``, its time zones IANA names or offsets)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     path = _inside(folder, entry["file"])
     try:
-        frame = pq.read_table(path).to_pandas()
+        with open(path, "rb") as f:  # one file, never a directory read as a dataset
+            table = pq.read_table(f)
+        _check_timezones(table, path)
+        frame = table.to_pandas()
     except (OSError, pa.ArrowException) as exc:
         raise InputError(f"{path}: not a readable Parquet table ({exc})") from None
     if "index" in entry:
         frame.index = decode_index(entry["index"])
     for position, values in sorted(entry["json_columns"].items(), key=lambda kv: int(kv[0])):
-        frame.insert(int(position), f"json{position}", [_unscalar(v) for v in values])
+        frame.insert(int(position), f"json{position}", [_unscalar(v) for v in values],
+                     allow_duplicates=True)  # fmt: skip
     return _typed(frame, entry, path)
+
+
+def _check_timezones(table, path):
+    """Refuse a time zone that is not an IANA name or an offset (in the schema or in pandas'
+    metadata): resolving an arbitrary time-zone string can open a file."""
+    import pyarrow as pa
+
+    zones = [f.type.tz for f in table.schema if pa.types.is_timestamp(f.type) and f.type.tz]
+    meta = table.schema.pandas_metadata or {}
+    for column in meta.get("columns", []) + meta.get("column_indexes", []):
+        zones.append((column.get("metadata") or {}).get("timezone"))
+    for zone in filter(None, zones):
+        if not _known_timezone(zone):
+            raise InputError(f"{path}: time zone {zone!r} is not an IANA name or an offset")
 
 
 def _typed(frame, entry, path):
@@ -231,24 +297,36 @@ def _typed(frame, entry, path):
     frame.columns = columns
     loaded = [str(d) for d in frame.dtypes]
     for k in np.flatnonzero(np.asarray(loaded) != np.asarray(entry["dtypes"], dtype=str)):
-        frame.isetitem(k, frame.iloc[:, k].astype(_dtype(entry["dtypes"][k])))
-    if entry.get("freq") and isinstance(frame.index, pd.DatetimeIndex):
-        frame.index = pd.DatetimeIndex(frame.index, freq=entry["freq"])
+        if not (loaded[k].startswith("datetime64") and entry["dtypes"][k].startswith("datetime")):
+            frame.isetitem(k, frame.iloc[:, k].astype(_dtype(entry["dtypes"][k])))
+    if isinstance(frame.index, pd.DatetimeIndex):
+        index = frame.index.as_unit(entry.get("index_unit") or frame.index.unit)
+        frame.index = pd.DatetimeIndex(index, freq=entry.get("freq"))
     return frame
 
 
 def _inside(folder, relative):
     folder = Path(folder).resolve()
     path = (folder / str(relative)).resolve()
-    if folder not in path.parents or path.suffix != ".parquet":
+    if folder not in path.parents or path.suffix != ".parquet" or not path.is_file():
         raise InputError(f"result manifest: file {relative!r} is not a Parquet file inside "
                          f"{folder}")  # fmt: skip
     return path
 
 
-def safe_name(name):
-    """``name`` as a file name (letters, digits, ``_.-``; anything else ``_``)."""
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", str(name)) or "_"
+def safe_names(names):
+    """``{name: file name}``: letters, digits, ``_`` and ``-`` (anything else ``_``), made
+    unique by a number where two names would clash (``east 1`` and ``east_1``)."""
+    out, used = {}, set()
+    for name in names:
+        base = re.sub(r"[^A-Za-z0-9_-]", "_", str(name)) or "_"
+        candidate, k = base, 1
+        while candidate.lower() in used:  # case-insensitive file systems too
+            k += 1
+            candidate = f"{base}-{k}"
+        used.add(candidate.lower())
+        out[name] = candidate
+    return out
 
 
 # --- the folder -------------------------------------------------------------------------------
@@ -270,9 +348,9 @@ def save_folder(directory, build, nets):
     staging.mkdir()
     try:
         document = build(ParquetFrames(staging))
-        for name, net in nets.items():
+        for name, file in safe_names(nets).items():
             (staging / "nets").mkdir(exist_ok=True)
-            pp.to_json(net, str(staging / "nets" / f"{safe_name(name)}.json"))
+            pp.to_json(nets[name], str(staging / "nets" / f"{file}.json"))
         dump(document, staging / MANIFEST)
         publish(staging, directory / FOLDER)
     except BaseException:
@@ -284,7 +362,7 @@ def save_folder(directory, build, nets):
 def dump(document, path):
     """Write ``document`` as JSON (floats exact) to ``path``."""
     with open(path, "w", encoding="utf-8") as f:
-        json.dump(document, f, allow_nan=True)
+        json.dump(document, f, allow_nan=False)  # strict JSON: non-finite floats are tagged
 
 
 def read(path):

@@ -113,7 +113,13 @@ class Results:
                 read[entry["file"]] = resultio.read_frame(folder, entry)
             return read[entry["file"]]
 
-        return _decode(resultio.read(folder / resultio.MANIFEST), frame)
+        try:
+            return _decode(resultio.read(folder / resultio.MANIFEST), frame)
+        except InputError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            raise InputError(f"{folder}: a broken result manifest ({type(exc).__name__}: "
+                             f"{exc})") from None  # fmt: skip
 
     def validate_ac(self, network=None, **runpp_options):
         """AC power flow of every period (see :func:`gridflex.validation.validate_ac`)."""
@@ -202,18 +208,20 @@ def _encode(result, frames):
     from gridflex import resultio as io
 
     def tables(group, folder):
-        return {k: frames.write(v, f"{folder}/{io.safe_name(k)}.parquet") for k, v in
-                group.items()}  # fmt: skip
+        files = io.safe_names(group)
+        return {k: frames.write(v, f"{folder}/{files[k]}.parquet") for k, v in group.items()}
+
+    folders = io.safe_names(result.by_network)
 
     investments = result.investments
     return {
         "format": io.FORMAT, "version": io.VERSION,
         "objective": result.objective, "solver": result.solver, "status": result.status,
         "dt_h": float(result.dt_h), "periods": io.encode_index(result.periods),
-        "occurrences": [float(v) for v in np.asarray(result.occurrences, dtype=float)],
+        "occurrences": io.floats(result.occurrences),
         "tables": tables(result.tables, "tables"),
         "costs": frames.write(result.costs, "costs.parquet"),
-        "by_network": {n: tables(t, f"networks/{io.safe_name(n)}") for n, t in
+        "by_network": {n: tables(t, f"networks/{folders[n]}") for n, t in
                        result.by_network.items()},
         "investments": None if investments is None else frames.write(investments,
                                                                      "investments.parquet"),
@@ -221,18 +229,19 @@ def _encode(result, frames):
         "nets": {n: io.encode_net(net) for n, net in result.nets.items()},
         "built_branches": {n: [[e, int(i), [bool(x) for x in v]] for (e, i), v in b.items()]
                            for n, b in result.built_branches.items()},
-        "plan": {k: np.asarray(v, dtype=float).ravel().tolist() for k, v in
-                 (getattr(result, "plan", None) or {}).items()},
+        "plan": {k: io.floats(v) for k, v in (getattr(result, "plan", None) or {}).items()},
     }  # fmt: skip
 
 
 def _encode_injection(record):
-    q = None if record.q_mvar is None else np.asarray(record.q_mvar, dtype=float).tolist()
+    from gridflex import resultio as io
+
+    q = None if record.q_mvar is None else io.floats(record.q_mvar)
     return {
         "device": record.device, "net_table": record.net_table,
         "unit_labels": [_plain(v) for v in record.unit_labels], "networks": list(record.networks),
         "buses": np.asarray(record.buses).tolist(),
-        "p_mw": np.asarray(record.p_mw, dtype=float).tolist(), "q_mvar": q,
+        "shape": list(np.shape(record.p_mw)), "p_mw": io.floats(record.p_mw), "q_mvar": q,
         "power_factor": float(record.power_factor),
     }  # fmt: skip
 
@@ -251,25 +260,23 @@ def _decode(doc, read_frame):
         by_network={n: frames(t) for n, t in doc["by_network"].items()},
         injections=[_decode_injection(r) for r in doc["injections"]],
         nets={n: io.decode_net(net) for n, net in doc["nets"].items()},
-        occurrences=np.asarray(doc["occurrences"], dtype=float),
+        occurrences=io.unfloats(doc["occurrences"]),
     )  # fmt: skip
     if doc["investments"] is not None:
         result.investments = read_frame(doc["investments"])
     result.built_branches = {n: {(e, i): np.asarray(v, dtype=bool) for e, i, v in rows}
                              for n, rows in doc["built_branches"].items()}  # fmt: skip
-    result.plan = {k: np.asarray(v, dtype=float) for k, v in doc["plan"].items()}
+    result.plan = {k: io.unfloats(v) for k, v in doc["plan"].items()}
     return result
 
 
 def _decode_injection(r):
-    q = None if r["q_mvar"] is None else np.asarray(r["q_mvar"], dtype=float)
+    from gridflex import resultio as io
+
+    shape = tuple(r["shape"])
+    q = None if r["q_mvar"] is None else io.unfloats(r["q_mvar"]).reshape(shape)
     return DeviceInjection(
-        str(r["device"]),
-        r["net_table"],
-        list(r["unit_labels"]),
-        list(r["networks"]),
-        np.asarray(r["buses"], dtype=int),
-        np.asarray(r["p_mw"], dtype=float),
-        q,
+        str(r["device"]), r["net_table"], list(r["unit_labels"]), list(r["networks"]),
+        np.asarray(r["buses"], dtype=int), io.unfloats(r["p_mw"]).reshape(shape), q,
         float(r["power_factor"]),
-    )
+    )  # fmt: skip

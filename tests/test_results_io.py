@@ -217,3 +217,85 @@ def test_an_unusable_out_is_refused_before_the_solve(tmp_path):
     assert code == 2 and "is a file, not a folder" in stderr and len(stderr.splitlines()) == 1
     code, stderr = run_cli(["run", str(folder), "--out", str(blocker / "below")])
     assert code == 2 and "cannot create its parent folder" in stderr
+
+
+# --- review findings: names, clocks, crafted folders, nets ------------------------------------
+def test_network_names_that_clash_as_file_names_keep_their_own_tables(tmp_path):
+    names = ["main", "east 1", "east_1"]
+    scales = [0.5, 0.7, 1.0]
+    networks = [gf.Network(pn.case9(), n, load_scale=s) for n, s in zip(names, scales, strict=True)]
+    model = gf.Model(networks, periods=2)
+    model.add(gf.Boundary("main", 4, "east 1", 4, name="t1", p_min_mw=0, p_max_mw=0))
+    model.add(gf.Boundary("main", 6, "east_1", 4, name="t2", p_min_mw=0, p_max_mw=0))
+    result = model.solve()
+    back = Results.load(result.save(tmp_path).parent)
+    for name in names:
+        pd.testing.assert_frame_equal(back.network(name).res_gen, result.network(name).res_gen,
+                                      check_exact=True)  # fmt: skip
+    assert sorted(p.name for p in (tmp_path / "result" / "nets").iterdir()) == [
+        "east_1-2.json", "east_1.json", "main.json"]  # fmt: skip
+
+
+def test_periods_across_a_clock_change_load_back_exactly(tmp_path):
+    periods = pd.date_range("2026-03-29 00:00", periods=4, freq="h", tz="Europe/Berlin")
+    result = gf.Model(pn.case9(), periods=periods).solve()
+    back = Results.load(result.save(tmp_path).parent)
+    pd.testing.assert_index_equal(back.periods, result.periods, exact=True)
+    assert back.periods.freqstr == "h" and str(back.periods.tz) == "Europe/Berlin"
+
+
+def test_the_manifest_is_strict_json_and_nets_with_piecewise_costs_save(tmp_path):
+    import pandapower as pp
+
+    net = pp.create_empty_network()
+    pp.create_buses(net, 2, 20.0)
+    pp.create_line_from_parameters(net, 0, 1, 1.0, 0.1, 0.3, 0.0, 1.0)
+    pp.create_ext_grid(net, 0)
+    unit = pp.create_sgen(net, 1, p_mw=0.0, max_p_mw=40.0, controllable=True)
+    pp.create_load(net, 1, p_mw=30.0)
+    pp.create_pwl_cost(net, unit, "sgen", [[0, 10, 5], [10, 40, 50]])
+    result = gf.Model(net, periods=1).solve()
+    folder = result.save(tmp_path)
+
+    def refuse(name):
+        raise AssertionError(f"not strict JSON: {name}")
+
+    json.loads((folder / "manifest.json").read_text(), parse_constant=refuse)
+    back = Results.load(tmp_path)
+    assert back.nets[next(iter(back.nets))].pwl_cost.points.iloc[0] == [[0, 10, 5], [10, 40, 50]]
+
+
+def test_a_directory_named_parquet_with_a_link_outside_is_not_read(result, tmp_path):
+    import os
+
+    secret = tmp_path / "private" / "salaries.parquet"
+    secret.parent.mkdir()
+    result.costs.to_parquet(secret)
+    folder = result.save(tmp_path / "crafted")
+    (folder / "costs.parquet").unlink()
+    (folder / "costs.parquet").mkdir()
+    os.symlink(secret, folder / "costs.parquet" / "part-0.parquet")
+    with pytest.raises(InputError, match="is not a Parquet file inside"):
+        Results.load(tmp_path / "crafted")
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d["periods"].__setitem__("tz", "dateutil//etc/passwd"),
+         "time zone 'dateutil//etc/passwd' is not an IANA name"),
+        (lambda d: d["costs"]["dtypes"].__setitem__(0, "datetime64[ns, dateutil//etc/passwd]"),
+         "is not one gridflex writes"),
+        (lambda d: d["costs"].pop("columns"), r"a broken result manifest \(KeyError: 'columns'\)"),
+        (lambda d: d["costs"]["dtypes"].__setitem__(0, "Int64"), "a broken result manifest"),
+        (lambda d: d.__setitem__("tables", [1]), "a broken result manifest"),
+        (lambda d: d["costs"].__setitem__("json_columns", {"x": [1]}), "a broken result manifest"),
+    ],
+)  # fmt: skip
+def test_a_crafted_manifest_is_always_an_input_error(result, tmp_path, mutate, message):
+    path = result.save(tmp_path) / "manifest.json"
+    doc = json.loads(path.read_text())
+    mutate(doc)
+    path.write_text(json.dumps(doc))
+    with pytest.raises(InputError, match=message):
+        Results.load(tmp_path)
