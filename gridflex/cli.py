@@ -57,14 +57,14 @@ def cmd_run(args):
     study = scenario.load_study()
     staging = output.staging_folder(out)  # output problems show here, before any solve
     with output.TerminateAsExit():
-        summary, extra = _run_into(staging, scenario, study, args, start, loaded)
-    output.publish(staging, out)  # the whole folder at once: never a partial or mixed one
+        summary, extra = _run_into(staging, out, scenario, study, args, start, loaded)
     _say(format_summary(summary, out, extra))
     return 0
 
 
-def _run_into(staging, scenario, study, args, start, loaded):
-    """Run the scenario's study into ``staging`` (removed on any failure or stop)."""
+def _run_into(staging, out, scenario, study, args, start, loaded):
+    """Run the scenario's study into ``staging`` (removed on any failure or stop), then
+    publish it as ``out``."""
     try:
         if study is None:
             summary, extra = solve_scenario(scenario, staging, validate=not args.no_validate), ()
@@ -75,6 +75,7 @@ def _run_into(staging, scenario, study, args, start, loaded):
         summary["wall_time_s"]["total"] = time.perf_counter() - start
         summary = {"scenario": scenario.name, **summary, "sources": _records(scenario.sources())}
         write_summary(summary, staging)
+        output.publish(staging, out)  # the whole folder at once: never a partial or mixed one
     except BaseException:
         output.discard(staging)
         raise

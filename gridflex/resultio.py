@@ -341,10 +341,11 @@ def save_folder(directory, build, nets):
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    from gridflex.output import publish, remove_stale
+    from gridflex.output import publish, remove_stale, restore_orphan
 
+    restore_orphan(directory / FOLDER)
     remove_stale(directory, f".{FOLDER}.partial-")
-    staging = directory / f".{FOLDER}.partial-{os.getpid()}"
+    staging = directory / f".{FOLDER}.partial-{os.getpid()}-{os.urandom(4).hex()}"
     staging.mkdir()
     try:
         document = build(ParquetFrames(staging))

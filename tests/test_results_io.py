@@ -2,6 +2,7 @@
 never runs code; gridflex run writes a result folder whole or not at all."""
 
 import json
+import os
 import pickle
 import subprocess
 import sys
@@ -299,3 +300,18 @@ def test_a_crafted_manifest_is_always_an_input_error(result, tmp_path, mutate, m
     path.write_text(json.dumps(doc))
     with pytest.raises(InputError, match=message):
         Results.load(tmp_path)
+
+
+def test_a_previous_folder_left_aside_by_a_run_killed_inside_publish_is_put_back(tmp_path):
+    from gridflex import output
+
+    out = tmp_path / "study"
+    out.mkdir()
+    (out / "marker.txt").write_text("previous")
+    dead = 2**22 + 12345  # above the usual pid_max: no such process
+    os.replace(out, tmp_path / f".study.old-{dead}")  # killed between the two renames
+    (tmp_path / f".study.partial-{dead}").mkdir()
+    staging = output.staging_folder(out)
+    assert (out / "marker.txt").read_text() == "previous"  # put back before anything else
+    assert sorted(p.name for p in tmp_path.iterdir()) == [staging.name, "study"]
+    output.discard(staging)
