@@ -408,9 +408,9 @@ def two_scope_case(draw):
     }  # fmt: skip
 
 
-@FEW
-@given(two_scope_case())
-def test_two_scopes_agree_through_eq21_and_count_every_member_once(case):
+def solve_two_scopes(case):
+    """A DC transmission network and a LinDistFlow feeder joined at ``zone``, an outer and an
+    inner aggregate of the same sets linked by eq. 21; returns the result and both nets."""
     T, zone, sets = case["T"], case["zone"], case["sets"]
     feeder = chain(3, 1000.0)
     pp.create_ext_grid(feeder, 0)  # the feeder's voltage reference; supplied through 'pcc'
@@ -431,7 +431,14 @@ def test_two_scopes_agree_through_eq21_and_count_every_member_once(case):
                               regulation_ports={"scope": eq21}, name="vpp_D")  # fmt: skip
     m.add(outer, network="T")
     m.add(inner, network="D")
-    result = m.solve()
+    return m.solve(), transmission, feeder
+
+
+@FEW
+@given(two_scope_case())
+def test_two_scopes_agree_through_eq21_and_count_every_member_once(case):
+    T, zone, sets = case["T"], case["zone"], case["sets"]
+    result, transmission, feeder = solve_two_scopes(case)
     t_tables, d_tables = result.by_network["T"], result.by_network["D"]
 
     # the zones each scope sees: D's members in T's zone `zone`, T's members outside D

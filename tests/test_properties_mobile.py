@@ -180,15 +180,37 @@ def test_ev_lot_fleet_energy_power_and_product_limits_close_from_the_tables(case
     assert (p_dis + up_all <= case["contract_share"] * e_sc + TOL).all()  # (5)
     if paper:
         assert (e + dt * eta_ch * down_all <= room + TOL).all()  # (4'')
-    else:  # headroom (products.energy_headroom): e_{t+k} keeps what the products held at t use
-        for held, sign, eta in ((up, 1.0, 1 / eta_dis), (down, -1.0, eta_ch)):
-            hours = {p: p.hours(dt) for p in held}
-            windows = max(math.ceil(h / dt - 1e-9) for h in hours.values())
-            for k in range(min(windows, T)):  # none past the end of the open block
-                need = sum(min(hours[p], (k + 1) * dt) * r for p, r in held.items())[: T - k]
-                left = (e - low)[k:] if sign > 0 else (room - e)[k:]
-                assert (left >= eta * need - TOL).all(), (k, held)
-    # the table's own terms close the balance (results docstring)
+    else:
+        check_energy_headroom(e, low, room, up, down, eta_ch, eta_dis, dt)
+    check_table_terms(lot, f, case, paper, up_all)
+    # the bus and every requirement balance
+    grid = t["res_ext_grid"]
+    np.testing.assert_allclose(grid["p_mw"]["grid"], case["load"] + p_ch - p_dis, atol=TOL)
+    req = t["res_requirement"]
+    for p in products:
+        provided = col(f"{p.name}_mw") + grid[f"{p.name}_mw"]["grid"].to_numpy()
+        np.testing.assert_allclose(req["provided_mw"][p.name], provided, atol=TOL)
+        assert (provided >= np.asarray(case["asked"][p]) - TOL).all()
+
+
+def check_energy_headroom(e, low, room, up, down, eta_ch, eta_dis, dt):
+    """products.energy_headroom: e_{t+k} keeps what the products held at t use."""
+    T = len(e)
+    for held, sign, eta in ((up, 1.0, 1 / eta_dis), (down, -1.0, eta_ch)):
+        hours = {p: p.hours(dt) for p in held}
+        windows = max(math.ceil(h / dt - 1e-9) for h in hours.values())
+        for k in range(min(windows, T)):  # none past the end of the open block
+            need = sum(min(hours[p], (k + 1) * dt) * r for p, r in held.items())[: T - k]
+            left = (e - low)[k:] if sign > 0 else (room - e)[k:]
+            assert (left >= eta * need - TOL).all(), (k, held)
+
+
+def check_table_terms(lot, f, case, paper, up_all):
+    """The table's own terms close the fleet's energy balance (results docstring)."""
+    col = lambda k: column(lot, k, "lot")  # noqa: E731
+    dt, T = case["dt_h"], case["T"]
+    eta_ch, eta_dis = case["eta_charge"], case["eta_discharge"]
+    p_ch, p_dis, e, cap = col("p_charge_mw"), col("p_discharge_mw"), col("e_mwh"), f["capacity_mwh"]
     losses = dt * ((1 - eta_ch) * p_ch + (1 / eta_dis - 1) * p_dis)
     np.testing.assert_allclose(col("losses_mwh"), losses, atol=TOL)
     debit = dt * up_all / eta_dis if paper else np.zeros(T)
@@ -201,14 +223,6 @@ def test_ev_lot_fleet_energy_power_and_product_limits_close_from_the_tables(case
     np.testing.assert_allclose(np.diff(np.r_[f["e0"], e]), change, atol=TOL)
     parked = cap > 0
     np.testing.assert_allclose(col("soc_percent")[parked], 100 * e[parked] / cap[parked], atol=TOL)
-    # the bus and every requirement balance
-    grid = t["res_ext_grid"]
-    np.testing.assert_allclose(grid["p_mw"]["grid"], case["load"] + p_ch - p_dis, atol=TOL)
-    req = t["res_requirement"]
-    for p in products:
-        provided = col(f"{p.name}_mw") + grid[f"{p.name}_mw"]["grid"].to_numpy()
-        np.testing.assert_allclose(req["provided_mw"][p.name], provided, atol=TOL)
-        assert (provided >= np.asarray(case["asked"][p]) - TOL).all()
 
 
 @st.composite
