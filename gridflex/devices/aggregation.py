@@ -30,8 +30,15 @@ outer aggregate's zone and the inner aggregate's scope have ports (``regulation_
 
 is that node's balance (its price is the value of regulation moved between the scopes).
 
+Each scope charges eq. (9) over all its zones, as the paper's objective does (eq. 10 = F1 + F2
+with eqs. 15 and 20 each summing every zone of its scope): with two linked scopes, regulation
+carried out in the inner network is charged by the outer scope's port zone *and* the inner
+scope's zones, and the outer scope's members again through the inner scope's zone 0. That is
+the paper's accounting, not a physical cost of regulating twice.
+
 The aggregate approximates the sets it replaces (bounds summed per zone, one coupling with
-averaged weights): exact with one member per zone and equal ``eta`` and ``alpha``; otherwise
+averaged weights): for one scope exact with one member per zone and equal ``eta`` and
+``alpha`` (two linked scopes add the double charge above); otherwise
 it can promise more than the sets deliver (the usual case) or, since averaged weights are not
 a bound, less. :meth:`AggregatedFlex.disaggregate` finds member regulations that realise a
 solved aggregate as closely as possible and reports what is left over.
