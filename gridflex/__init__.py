@@ -84,6 +84,7 @@ _LAZY = {
     "Requirement": "gridflex.requirements",
     "Results": "gridflex.results",
     "scenario_blocks": "gridflex.timeaxis",
+    "size_reserves": "gridflex.reserve_sizing",
     "SOCDistFlow": "gridflex.formulations",
     "SolveError": "gridflex.errors",
     "SolverNotInstalledError": "gridflex.errors",
@@ -181,5 +182,6 @@ __all__ = [
     "networks",
     "products",
     "scenario_blocks",
+    "size_reserves",
     "validate_ac",
 ]

@@ -16,6 +16,10 @@ product                direction  paper symbol
 ``RAMP_DOWN``          down       FRD (flexible ramp down)
 =====================  =========  ==============================================
 
+and of seed 004 (Pavic et al., eqs. 2-6): ``PRIMARY_UP``/``PRIMARY_DOWN`` (f),
+``SECONDARY_UP``/``SECONDARY_DOWN`` (r), ``TERTIARY_UP`` (q), sized before the solve by
+:mod:`gridflex.reserve_sizing`.
+
 A device declares ``offers = Offers()``: a dict product -> offered cost per MW and hour. Its
 build holds one nonnegative variable (n, T) per offered product (:func:`build_offers`); how
 the offers limit the device (headroom, ramp rate, energy) is written in the device's own
@@ -73,6 +77,14 @@ REGULATION_DOWN = Product("regulation_down", Direction.DOWN)
 REPLACEMENT = Product("replacement", Direction.UP)
 RAMP_UP = Product("ramp_up", Direction.UP)
 RAMP_DOWN = Product("ramp_down", Direction.DOWN)
+# seed 004 (Pavic et al.): primary f, secondary r (both deployed within 0.5 h) and tertiary q
+# (within 4 h), the horizons of its requirements (eqs. 9-11); the durations are ours (assumed:
+# the paper gives no sustain time)
+PRIMARY_UP = Product("primary_up", Direction.UP, duration_h=0.5)
+PRIMARY_DOWN = Product("primary_down", Direction.DOWN, duration_h=0.5)
+SECONDARY_UP = Product("secondary_up", Direction.UP, duration_h=0.5)
+SECONDARY_DOWN = Product("secondary_down", Direction.DOWN, duration_h=0.5)
+TERTIARY_UP = Product("tertiary_up", Direction.UP, duration_h=4.0)
 PRODUCTS = {
     p.name: p
     for p in (
@@ -83,6 +95,11 @@ PRODUCTS = {
         REPLACEMENT,
         RAMP_UP,
         RAMP_DOWN,
+        PRIMARY_UP,
+        PRIMARY_DOWN,
+        SECONDARY_UP,
+        SECONDARY_DOWN,
+        TERTIARY_UP,
     )
 }
 

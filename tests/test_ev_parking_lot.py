@@ -76,7 +76,9 @@ def test_contract_limit_binds_v2g():
     assert result.objective == pytest.approx(11 * 10 + 9 * 50 + 10 * 10, abs=1e-6)
 
 
-ALL_OFFERS = {p: 1.0 for p in P.PRODUCTS.values()}
+SEED_003 = (P.SPINNING, P.NON_SPINNING, P.REGULATION_UP, P.REGULATION_DOWN, P.REPLACEMENT,
+            P.RAMP_UP, P.RAMP_DOWN)  # fmt: skip
+ALL_OFFERS = {p: 1.0 for p in SEED_003}
 
 
 @pytest.mark.parametrize("form", ["paper", "headroom"])
@@ -87,8 +89,8 @@ def test_station_provides_every_product_within_its_limits(form):
     supply(model, cheap_mw=np.array([[20.0, 0.0, 20.0]]))
     model.add(gf.Load(bus=0, p_mw=10.0, name="d"))
     model.add(lot(offers=ALL_OFFERS, reserve_energy=form))
-    up = [p for p in P.PRODUCTS.values() if p.direction == P.Direction.UP]
-    down = [p for p in P.PRODUCTS.values() if p.direction == P.Direction.DOWN]
+    up = [p for p in SEED_003 if p.direction == P.Direction.UP]
+    down = [p for p in SEED_003 if p.direction == P.Direction.DOWN]
     for product in up:
         model.add(gf.Requirement(product, [0.0, 0.2, 0.0]))
     for product in down:
