@@ -40,6 +40,9 @@ GAS, COOL = gf.Node("gas", gf.carriers.GAS), gf.Node("cool", gf.carriers.COOLING
 
 
 VALID = {  # the smallest valid arguments of each class
+    "FastChargingBattery": dict(
+        bus=1, fast_charging_mw=0.5, mode="G2S", units=2, unit_p_max_mw=1.0, e_mwh=2.0
+    ),
     "Storage": dict(bus=1, p_mw=1.0, e_mwh=2.0),
     "Renewable": dict(bus=1, profile=0.5, capacity_mw=10.0),
     "Load": dict(bus=1, p_mw=1.0),

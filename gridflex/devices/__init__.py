@@ -18,6 +18,7 @@ from gridflex.devices.converter import (
     HeatPump,
 )
 from gridflex.devices.ev_parking_lot import EVParkingLot
+from gridflex.devices.fcs_battery import FastChargingBattery
 from gridflex.devices.generator import ExternalGrid, Generator
 from gridflex.devices.ice_maker import LargeIceMaker
 from gridflex.devices.ice_truck import IceTruck
@@ -46,6 +47,7 @@ __all__ = [
     "ElectricBoiler",
     "ElectricChiller",
     "ExternalGrid",
+    "FastChargingBattery",
     "FastChargingStation",
     "GasBoiler",
     "Generator",
