@@ -115,3 +115,39 @@ def test_sized_requirements_are_met_by_offering_units():
     gen = result.res_gen
     held = gen["secondary_up_mw"]["coal"] + gen["tertiary_up_mw"]["coal"] + gen["p_mw"]["coal"]
     assert (held <= 800.0 + 1e-6).all()
+
+
+@pytest.mark.parametrize(
+    ("primary", "secondary", "tertiary", "feasible"),
+    [(30.0, 20.0, 350.0, True), (30.0, 30.0, 0.0, False), (30.0, 20.0, 360.0, False)],
+)
+def test_a_unit_ramps_primary_and_secondary_within_half_an_hour_and_all_within_four(
+    primary, secondary, tertiary, feasible
+):
+    # RU = 100 MW/h, hourly periods: f + r <= 50 MW (0.5 h) and f + r + q <= 400 MW (4 h),
+    # notes-004 2.7; a product without a duration keeps seed 003's one-period ramp
+    model = gf.Model(one_bus(), periods=1, net_elements=False)
+    offers = {gf.products.PRIMARY_UP: 0.0, SECONDARY_UP: 0.0, TERTIARY_UP: 0.0}
+    model.add(gf.Generator(0, 1000.0, cost_per_mwh=10.0, ramp_up_mw_per_h=100.0, offers=offers,
+                           name="coal"))  # fmt: skip
+    model.add(gf.Load(0, 100.0, name="d"))
+    for product, mw in ((gf.products.PRIMARY_UP, primary), (SECONDARY_UP, secondary),
+                        (TERTIARY_UP, tertiary)):  # fmt: skip
+        model.add(gf.Requirement(product, mw))
+    if feasible:
+        held = model.solve().res_gen
+        assert held["primary_up_mw"]["coal"].iloc[0] + held["secondary_up_mw"]["coal"].iloc[
+            0
+        ] == pytest.approx(50.0, abs=1e-6)
+    else:
+        with pytest.raises(gf.SolveError, match="infeasible"):
+            model.solve(diagnose=False)
+
+
+def test_a_product_above_its_own_ramp_is_refused_before_the_solve():
+    model = gf.Model(one_bus(), periods=1, net_elements=False)
+    model.add(gf.Generator(0, 1000.0, ramp_up_mw_per_h=100.0, offers={SECONDARY_UP: 0.0},
+                           name="coal"))  # fmt: skip
+    model.add(gf.Requirement(SECONDARY_UP, 60.0))
+    with pytest.raises(gf.InputError, match=r"at most 50 MW \(coal 50\)"):
+        model.build()

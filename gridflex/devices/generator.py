@@ -234,22 +234,36 @@ class Generator(Device):
                 continue
             rows = np.flatnonzero(np.isfinite(limit).all(axis=1))
             cons.append(sign * (p + sign * held)[rows] <= sign * _times(limit, on, rows))
-            rate = (v.ramp_up_mw_per_h if sign > 0 else v.ramp_down_mw_per_h) * b.ctx.dt_h
-            finite = np.flatnonzero(np.isfinite(rate))
-            if finite.size:
-                cons.append(held[finite] <= rate[finite].reshape(-1, 1))
+            cons += self._product_ramps(b, sign)
+        return cons
+
+    def _product_ramps(self, b, sign):
+        """For each duration ``d`` among the offered products of one direction, the products
+        deployed within ``d`` fit in the ramp over ``d``: ``sum_{d_p <= d} r_p <= RU d`` (a
+        product without a duration is deployed within one period: seed 003's ``sum <= RU dt``;
+        seed 004's ``f + r <= 0.5 h RU`` and ``f + r + q <= 4 h RU``)."""
+        v, dt = b.values, b.ctx.dt_h
+        rate = v.ramp_up_mw_per_h if sign > 0 else v.ramp_down_mw_per_h
+        finite = np.flatnonzero(np.isfinite(rate))
+        offered = [(q.hours(dt), x) for q, x in b.expressions["offers"].items()
+                   if q.direction == sign]  # fmt: skip
+        cons = []
+        for d in sorted({h for h, _ in offered}) if finite.size else ():
+            within = [x for h, x in offered if h <= d]
+            held = sum(within[1:], within[0])
+            cons.append(held[finite] <= (rate[finite] * d).reshape(-1, 1))
         return cons
 
     def provision_bound_mw(self, b, product):
         """At most ``p_max - p_min`` per unit and period (``p + up <= p_max``, ``p - down >=
-        p_min``), and at most the ramp over one period where it is finite; read without
-        recording, so the limits stay re-solvable."""
+        p_min``), and at most the ramp over the product's duration (one period without one)
+        where it is finite; read without recording, so the limits stay re-solvable."""
         v = raw_values(b.values)
         if product not in v.offers:
             return None
         rate = v.ramp_up_mw_per_h if product.direction > 0 else v.ramp_down_mw_per_h
         span = np.maximum(np.asarray(v.p_max_mw) - np.asarray(v.p_min_mw), 0.0)
-        bound = np.minimum(span, np.reshape(rate, (-1, 1)) * b.ctx.dt_h)
+        bound = np.minimum(span, np.reshape(rate, (-1, 1)) * product.hours(b.ctx.dt_h))
         return bound.sum(axis=0) if np.isfinite(bound).all() else None
 
     def _min_up_down(self, b):
