@@ -50,7 +50,8 @@ class Product:
 
     ``duration_h`` is how long a provider must be able to sustain what it holds (None: one
     period). Storage-like providers keep the energy for it (:func:`energy_headroom`): held
-    reserve is capacity, not energy spent.
+    reserve is capacity, not energy spent. Generators deploy it within that time (their ramp
+    over it, with the shorter products of the same direction).
     """
 
     name: str

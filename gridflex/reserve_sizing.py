@@ -59,7 +59,8 @@ def _optional(value, name, T):
     return np.zeros(T) if value is None else _profile(value, name, T)
 
 
-def uncontrolled_slow_charging_mw(arrivals, p_max_mw, hours_to_full, *, dt_h=1.0, cyclic=True):
+def uncontrolled_slow_charging_mw(arrivals, p_max_mw, hours_to_full, *, time=None,
+                                  cyclic=True, dt_h=1.0):  # fmt: skip
     """Load of EVs charging at rated power from plug-in until full (eq. 7's double sum).
 
     Parameters
@@ -70,17 +71,27 @@ def uncontrolled_slow_charging_mw(arrivals, p_max_mw, hours_to_full, *, dt_h=1.0
         Slow-charging power per EV ``P^max``.
     hours_to_full : float
         ``C^UCL``: hours an arriving EV charges (rounded up to whole periods).
-    cyclic : bool
-        The horizon repeats (a typical week): the first periods count the last periods'
-        arrivals. Otherwise EVs that arrived before the horizon are not counted.
+    time : gridflex.timeaxis.TimeAxis, optional
+        The model's time axis (``model.time``): the window stays inside each block, wrapping
+        in a cyclic one (as often as it needs), starting empty in an open one.
+    cyclic, dt_h : without ``time``: one block of ``dt_h``-hour periods that repeats (a
+        typical week: the first periods count the last periods' arrivals) or not.
     """
+    from gridflex.timeaxis import Block, TimeAxis
+
     n = _profile(arrivals, "arrivals")
-    periods = int(np.ceil(float(hours_to_full) / dt_h - 1e-9))
-    if not 1 <= periods:
+    hours = float(hours_to_full)
+    if time is None:
+        time = TimeAxis([Block("horizon", n.size, cyclic=bool(cyclic))], dt_h=dt_h)
+    if time.T != n.size:
+        raise InputError(f"reserve sizing: {n.size} arrivals for {time.T} periods")
+    if not (np.isfinite(hours) and hours > 0):
         raise InputError(f"reserve sizing: hours_to_full must be > 0, got {hours_to_full}")
-    before = n[-(periods - 1) :] if cyclic and periods > 1 else np.zeros(periods - 1)
-    window = np.convolve(np.r_[before, n], np.ones(periods), mode="valid")
-    return float(p_max_mw) * window[-n.size :]
+    shifted, window = n.reshape(1, -1), n.copy()
+    for _ in range(int(np.ceil(hours / time.dt_h - 1e-9)) - 1):  # the window, not the periods
+        shifted = time.previous(shifted, initial=0.0)
+        window += shifted[0]
+    return float(p_max_mw) * window
 
 
 def fast_charging_mw(on_road_evs, p_fast_max_mw, share_fast_charging):
@@ -165,6 +176,8 @@ def size_reserves(demand_mw, wind_mw, largest_unit_mw, *, sigmas=Sigmas(), ev_un
     for name, value in vars(sigmas).items():
         if not (np.isfinite(value) and value >= 0):
             raise InputError(f"reserve sizing: sigma '{name}' must be >= 0, got {value}")
+    if not (np.isfinite(k_fcs) and k_fcs >= 0):
+        raise InputError(f"reserve sizing: k_fcs must be a number >= 0, got {k_fcs}")
     ev = _optional(ev_uncontrolled_mw, "ev_uncontrolled_mw", T)
     fcs = _optional(fcs_uncontrolled_mw, "fcs_uncontrolled_mw", T)
     terms = {

@@ -138,6 +138,10 @@ def test_the_modes_order_as_the_paper_guarantees():
         (lambda: gf.FastChargingBattery(0, 1.0, "S2G", 1.5, 1.0, e_mwh=1.0),
          "must be a whole number"),
         (lambda: gf.FastChargingBattery(0, -1.0, "UFC", 2, 1.0), "fast_charging_mw"),
+        (lambda: gf.FastChargingBattery(0, 5.0, "UFC", 3, 1.0),
+         "draws the chargers' 5 MW from the grid in period 0, above unit 0's 3 x 1 MW"),
+        (lambda: gf.FastChargingBattery(0, 2.0, "G2S", 2, 1.0, e_mwh=4.0),
+         "chargers take 2.21607 MW on average through the battery, more than its 2 x 1 MW"),
     ],
 )  # fmt: skip
 def test_bad_station_inputs_are_named(build, message):
@@ -176,3 +180,20 @@ def test_random_stations_close_their_battery_from_the_tables(mode, T, data):
     assert (c <= p_max * x + 1e-6).all() and (c >= p_min * x - 1e-6).all()
     assert (d <= p_max * (g - x) + 1e-6).all() and (d >= p_min * (g - x) - 1e-6).all()
     np.testing.assert_allclose(result.res_ext_grid["p_mw"]["grid"], c - d, atol=1e-6)
+
+
+@pytest.mark.parametrize(("mode", "asked", "refused"), [("S2G", 1.0, False), ("S2G", 1.01, True),
+                                                        ("G2S", 1.01, True)])  # fmt: skip
+def test_a_station_holds_at_most_its_span_times_its_units(mode, asked, refused):
+    # G = 2 units of 0.5 .. 1 MW: (P^max - P^min) G = 1 MW in both modes, refused before the
+    # solve above it
+    station = gf.FastChargingBattery(0, 0.0, mode, 2, 1.0, unit_p_min_mw=0.5, e_mwh=10.0,
+                                     e_initial_mwh=5.0, offers={SECONDARY_UP: 0.0}, name="fcs",
+                                     **LOSSLESS)  # fmt: skip
+    m = model([10.0], station, export=True)
+    m.add(gf.Requirement(SECONDARY_UP, asked, name="r"))
+    if refused:
+        with pytest.raises(gf.InputError, match=r"at most 1 MW \(fcs 1\)"):
+            m.build()
+    else:
+        assert m.solve().res_requirement["provided_mw"]["r"].iloc[0] == pytest.approx(1.0)

@@ -46,6 +46,13 @@ def test_the_uncontrolled_slow_fleet_charges_from_plug_in_until_full():
     np.testing.assert_allclose(opened, 0.0037 * np.array([100, 100, 0, 50]))
     half_hours = uncontrolled_slow_charging_mw(arrivals, 1.0, 1.0, dt_h=0.5, cyclic=False)
     np.testing.assert_array_equal(half_hours, [100, 100, 0, 50])  # 1 h = two periods
+    # a window longer than a cyclic horizon wraps as often as it needs: 3 h of one period
+    np.testing.assert_allclose(uncontrolled_slow_charging_mw([10.0], 1.0, 3.0), [30.0])
+    np.testing.assert_allclose(uncontrolled_slow_charging_mw([10.0, 1.0], 1.0, 5.0), [32, 23])
+    # typical days: each day's window stays inside the day (two cyclic days of four hours)
+    days = gf.Model(one_bus(), periods=[gf.Block("a", 4), gf.Block("b", 4)]).time
+    per_day = uncontrolled_slow_charging_mw([0, 0, 0, 100, 50, 0, 0, 0], 1.0, 2.0, time=days)
+    np.testing.assert_allclose(per_day, [100, 0, 0, 100, 50, 50, 0, 0])
     np.testing.assert_allclose(fast_charging_mw([1000, 2000], 0.05, 0.05), [2.5, 5.0])
 
 
@@ -66,6 +73,9 @@ def test_terms_left_out_and_sigmas_set_to_zero():
         (lambda: uncontrolled_slow_charging_mw([1.0], 1.0, 0.0), "hours_to_full must be > 0"),
         (lambda: fast_charging_mw([1.0], 1.0, 5.0), "share_fast_charging must be in [0, 1]"),
         (lambda: size_reserves(["x"], [0.0], 10.0), "demand_mw must be numbers"),
+        (lambda: size_reserves([1.0], [0.0], 10.0, k_fcs=float("nan")), "k_fcs must be a number"),
+        (lambda: size_reserves([1.0], [0.0], 10.0, k_fcs=-1.0), "k_fcs must be a number >= 0"),
+        (lambda: uncontrolled_slow_charging_mw([1.0], 1.0, float("nan")), "hours_to_full must"),
     ],
 )  # fmt: skip
 def test_bad_sizing_inputs_are_named(call, message):

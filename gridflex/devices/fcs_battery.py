@@ -103,7 +103,8 @@ class FastChargingBattery(Device):
         check_order(v.unit_p_min_mw, v.unit_p_max_mw, owner=o, low_name="unit_p_min_mw",
                     high_name="unit_p_max_mw")  # fmt: skip
         if v.mode == "UFC":
-            return _check_ufc(o, v)
+            return _check_ufc(o, v, ctx)
+        _check_recharge(o, v)
         empty = np.flatnonzero((v.e_mwh <= 0) & (v.fast_charging_mw.max(axis=1) > 0))
         if empty.size:
             raise InputError(f"{o}: mode {v.mode!r} serves the chargers from the battery, but "
@@ -162,12 +163,13 @@ class FastChargingBattery(Device):
                                col(v.eta_charge), col(v.eta_discharge))  # fmt: skip
 
     def provision_bound_mw(self, b, product):
-        """G2S: ``(P^max - P^min) G``; S2G: ``P^max G`` per station and period."""
+        """``(P^max - P^min) G`` per station and period in both G2S and S2G (from (27)-(30)
+        with ``p^d >= P^min (G - x)`` and ``p^c <= P^max x``)."""
         v = raw_values(b.values)
         if product not in v.offers:
             return None
-        span = v.unit_p_max_mw - (v.unit_p_min_mw if v.mode == "G2S" else 0.0)
-        return np.full(b.ctx.T, float(np.sum(span * v.units)))
+        span = (v.unit_p_max_mw - v.unit_p_min_mw) * v.units
+        return np.full(b.ctx.T, float(np.sum(span)))
 
     def injection_mw(self, b):
         return b["p_discharge_mw"] - b["p_charge_mw"]
@@ -191,8 +193,29 @@ def _value(expression):
     return np.asarray(expression.value, dtype=float)
 
 
-def _check_ufc(owner, v):
+def _check_recharge(owner, v):
+    """The grid must be able to put back, on average, what the chargers take through both
+    efficiencies (a cyclic block, or an open one ending no lower than it starts)."""
     from gridflex.errors import InputError
+
+    need = v.fast_charging_mw.mean(axis=1) / (v.eta_charge * v.eta_discharge)
+    short = np.flatnonzero(need > v.unit_p_max_mw * v.units + 1e-9)
+    if short.size:
+        k = short[0]
+        raise InputError(f"{owner}: unit {k}'s chargers take {need[k]:.6g} MW on average "
+                         f"through the battery, more than its {v.units[k]:g} x "
+                         f"{v.unit_p_max_mw[k]:.6g} MW can charge")  # fmt: skip
+
+
+def _check_ufc(owner, v, ctx):
+    from gridflex.errors import InputError
+
+    over = v.fast_charging_mw > (v.unit_p_max_mw * v.units)[:, None] + 1e-9
+    if over.any():
+        k, t = np.argwhere(over)[0]
+        raise InputError(f"{owner}: mode 'UFC' draws the chargers' {v.fast_charging_mw[k, t]:.6g}"
+                         f" MW from the grid in period {ctx.periods[t]}, above unit {k}'s "
+                         f"{v.units[k]:g} x {v.unit_p_max_mw[k]:.6g} MW")  # fmt: skip
 
     if v.offers:
         raise InputError(f"{owner}: mode 'UFC' holds no reserve (its YR mode raises the "

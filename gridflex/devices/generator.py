@@ -54,7 +54,8 @@ class Generator(Device):
     stays an LP/MILP.
 
     Reserve and flexible-ramp products (``offers``, :mod:`gridflex.products`; seed 003 eqs.
-    13-16) are held within the unit's headroom and its ramp rate over one period:
+    13-16) are held within the unit's headroom and its ramp rate over one period (a product
+    with a duration ``d``: over ``d``, together with the shorter ones, seed 004 notes 2.7):
 
     .. math::
 
