@@ -165,8 +165,9 @@ def _row(group, n, i):
 
 
 def _period(periods, t):
-    label = periods[t]
-    return ", ".join(map(str, label)) if isinstance(label, tuple) else str(label)
+    from gridflex.profiles import period_label
+
+    return period_label(periods, t)
 
 
 def _describe(c, k, owner):

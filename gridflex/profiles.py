@@ -236,3 +236,11 @@ def _time_indexed(series):
 def as_column(values):
     """Per-unit values (n,) as a column (n, 1) that broadcasts over periods."""
     return np.asarray(values, dtype=float).reshape(-1, 1)
+
+
+def period_label(periods, t):
+    """Period ``t`` of ``periods`` as a message writes it: ``2026-07-01 00:15:00``, ``7`` or,
+    for a period of a time block, ``d1, 3`` (plain numbers, no ``np.int64``)."""
+    label = periods[t]
+    parts = label if isinstance(label, tuple) else (label,)
+    return ", ".join(str(x.item() if isinstance(x, np.generic) else x) for x in parts)

@@ -22,6 +22,7 @@ import pandas as pd
 from gridflex.errors import InputError
 from gridflex.parameters import Custom, Declared, Number, Shape
 from gridflex.products import RAMP_DOWN, RAMP_UP, as_product
+from gridflex.profiles import period_label
 from gridflex.timeaxis import TimeAxis
 
 
@@ -107,8 +108,9 @@ class Requirement(SystemConstraint):
             each = ", ".join(f"{name} {bound[t]:.6g}" for name, bound in bounds.items())
             raise InputError(
                 f"{self.owner}: {mw[t]:.6g} MW of '{self.product}' asked in period "
-                f"{periods[t]} ({short.size} period(s) in all), but its providers can hold at "
-                f"most {most[t]:.6g} MW ({each}): lower the requirement or add providers"
+                f"{period_label(periods, t)} ({short.size} period(s) in all), but its providers "
+                f"can hold at most {most[t]:.6g} MW ({each}): lower the requirement or add "
+                "providers"
             )
 
     def results(self, build, hours):

@@ -248,3 +248,13 @@ def test_the_static_bound_leaves_the_load_re_solvable():
     again = model.solve()
     assert again.solve_info["compiled"] is False
     assert again.res_gen["p_mw"]["unit"].tolist() == pytest.approx([12.0, 22.0])
+
+
+def test_a_period_of_a_time_block_is_named_plainly():
+    model = gf.Model(one_bus(), periods=[gf.Block("d1", 2), gf.Block("d2", 2)],
+                     net_elements=False)  # fmt: skip
+    model.add(gf.ExternalGrid(0, 10.0, name="grid"))
+    model.add(gf.Generator(0, 50.0, offers={"spinning": 1.0}, name="unit"))
+    model.add(gf.Requirement("spinning", [1.0, 2.0, 3.0, 80.0], name="spin"))
+    with pytest.raises(gf.InputError, match=r"asked in period d2, 1 \(1 period\(s\) in all\)"):
+        model.build()

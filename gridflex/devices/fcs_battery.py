@@ -16,7 +16,7 @@ from gridflex.products import (
     offer_results,
     up_mw,
 )
-from gridflex.profiles import as_column
+from gridflex.profiles import as_column, period_label
 
 
 class FastChargingBattery(Device):
@@ -213,8 +213,9 @@ def _check_ufc(owner, v, ctx):
     over = v.fast_charging_mw > (v.unit_p_max_mw * v.units)[:, None] + 1e-9
     if over.any():
         k, t = np.argwhere(over)[0]
+        when = period_label(ctx.periods, t)
         raise InputError(f"{owner}: mode 'UFC' draws the chargers' {v.fast_charging_mw[k, t]:.6g}"
-                         f" MW from the grid in period {ctx.periods[t]}, above unit {k}'s "
+                         f" MW from the grid in period {when}, above unit {k}'s "
                          f"{v.units[k]:g} x {v.unit_p_max_mw[k]:.6g} MW")  # fmt: skip
 
     if v.offers:
