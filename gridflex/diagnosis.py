@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from gridflex.errors import InputError, SolveError
+from gridflex.profiles import period_label
 
 SLACK_TOL = 1e-6
 """Slacks at or below this (in the constraint's units: MW, MWh, ...) are not reported."""
@@ -150,9 +151,10 @@ def _where(index, shape, group, periods):
     if len(shape) == 0:
         return None, None
     if len(shape) == 1:
-        return (None, _period(periods, index[0])) if shape[0] == T else (
+        return (None, period_label(periods, index[0])) if shape[0] == T else (
             _row(group, shape[0], index[0]), None)  # fmt: skip
-    return _row(group, shape[0], index[0]), _period(periods, index[-1]) if shape[-1] == T else None
+    last = period_label(periods, index[-1]) if shape[-1] == T else None
+    return _row(group, shape[0], index[0]), last
 
 
 def _row(group, n, i):
@@ -162,12 +164,6 @@ def _row(group, n, i):
     if rows is not None and len(rows) == n:
         return str(rows[i])
     return f"row {i}"
-
-
-def _period(periods, t):
-    from gridflex.profiles import period_label
-
-    return period_label(periods, t)
 
 
 def _describe(c, k, owner):

@@ -2,30 +2,13 @@
 checked from the result tables alone; the same inputs give bit-identical tables."""
 
 import numpy as np
-import pandapower as pp
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gridflex as gf
-
-SETTINGS = settings(max_examples=25, deadline=None, derandomize=True)
-TOL = 1e-6
-
-
-def one_bus():
-    net = pp.create_empty_network()
-    pp.create_bus(net, 20.0)
-    return net
-
-
-def positive(low, high):
-    return st.floats(low, high, allow_nan=False, allow_infinity=False)
-
-
-def profile(n, low, high):
-    return st.lists(positive(low, high), min_size=n, max_size=n)
+from property_support import SETTINGS, TOL, one_bus, positive, profile
 
 
 @st.composite

@@ -2,40 +2,14 @@
 external grid: random valid parameters give solutions whose physics holds when checked from the
 result tables (and the costs table) alone, with each device's own docstring equations."""
 
-import copy
 import math
 
 import numpy as np
-import pandapower as pp
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import gridflex as gf
-
-SETTINGS = settings(max_examples=25, deadline=None, derandomize=True)
-TOL = 1e-6
-
-
-def one_bus():
-    net = pp.create_empty_network()
-    pp.create_bus(net, 20.0)
-    return net
-
-
-ONE_BUS = one_bus()  # pandapower takes ~0.3 s to create an empty net, a copy ~0.03 s
-
-
-def fresh_bus():
-    return copy.deepcopy(ONE_BUS)
-
-
-def positive(low, high):
-    return st.floats(low, high, allow_nan=False, allow_infinity=False)
-
-
-def profile(n, low, high):
-    return st.lists(positive(low, high), min_size=n, max_size=n)
-
+from property_support import SETTINGS, TOL, one_bus, positive, profile
 
 RATED = st.sampled_from(["output", "input"])  # the port a converter's capacity bounds
 
@@ -116,7 +90,7 @@ def chp_case(draw):
 @given(chp_case())
 def test_gas_chp_and_boiler_close_gas_heat_and_power_from_the_tables(case):
     gas, heat = gf.Node("gas", gf.carriers.GAS), gf.Node("heat", gf.carriers.HEAT)
-    m = gf.Model(fresh_bus(), periods=case["T"], dt_h=case["dt_h"], net_elements=False)
+    m = gf.Model(one_bus(), periods=case["T"], dt_h=case["dt_h"], net_elements=False)
     m.add(gf.ExternalGrid(0, [case["price"]], p_min_mw=case["p_min"], p_max_mw=case["p_max"],
                           name="grid"))  # fmt: skip
     m.add(gf.Load(0, [case["load"]], name="load"))
@@ -180,7 +154,7 @@ def cooling_case(draw):
 @given(cooling_case())
 def test_heat_pump_boiler_and_chillers_close_heat_cooling_and_power_from_the_tables(case):
     heat, cool = gf.Node("heat", gf.carriers.HEAT), gf.Node("cool", gf.carriers.COOLING)
-    m = gf.Model(fresh_bus(), periods=case["T"], dt_h=case["dt_h"], net_elements=False)
+    m = gf.Model(one_bus(), periods=case["T"], dt_h=case["dt_h"], net_elements=False)
     m.add(gf.ExternalGrid(0, [case["price"]], p_min_mw=case["p_min"], p_max_mw=case["p_max"],
                           name="grid"))  # fmt: skip
     m.add(gf.Load(0, [case["load"]], name="load"))
@@ -239,7 +213,7 @@ def link_case(draw):
 @given(link_case())
 def test_a_heat_link_delivers_what_it_sends_less_its_loss_from_the_tables(case):
     a, b = gf.Node("A", gf.carriers.HEAT), gf.Node("B", gf.carriers.HEAT)
-    m = gf.Model(fresh_bus(), periods=case["T"], dt_h=case["dt_h"], net_elements=False)
+    m = gf.Model(one_bus(), periods=case["T"], dt_h=case["dt_h"], net_elements=False)
     m.add(gf.CarrierSource(a, [case["max_a"]], price=[case["price_a"]], name="src_a"))
     m.add(gf.CarrierSource(b, [case["max_b"]], price=[case["price_b"]], name="src_b"))
     investment = case["capital"] if case["candidate"] else None
@@ -313,7 +287,7 @@ def boundary_case(draw):
 @SETTINGS
 @given(boundary_case())
 def test_a_boundary_moves_power_between_two_networks_from_the_tables(case):
-    networks = [gf.Network(fresh_bus(), "A"), gf.Network(fresh_bus(), "B")]
+    networks = [gf.Network(one_bus(), "A"), gf.Network(one_bus(), "B")]
     m = gf.Model(networks, periods=case["T"], dt_h=case["dt_h"])
     m.add(gf.ExternalGrid(0, [case["price"]], p_min_mw=case["p_min"], p_max_mw=case["p_max"],
                           name="grid"), network="A")  # fmt: skip
@@ -379,7 +353,7 @@ def grid_case(draw):
 @SETTINGS
 @given(grid_case())
 def test_external_grid_imports_and_exports_within_limits_at_its_price(case):
-    m = gf.Model(fresh_bus(), periods=case["T"], dt_h=case["dt_h"], net_elements=False)
+    m = gf.Model(one_bus(), periods=case["T"], dt_h=case["dt_h"], net_elements=False)
     m.add(gf.ExternalGrid([0, 0], case["price"], p_min_mw=case["p_min"], p_max_mw=case["p_max"],
                           name="grid"))  # fmt: skip
     m.add(gf.Generator(0, p_max_mw=case["gen"], cost_per_mwh=case["gen_cost"], name="unit"))

@@ -14,26 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gridflex as gf
+from property_support import SETTINGS, TOL, one_bus, positive, profile
 
-SETTINGS = settings(max_examples=25, deadline=None, derandomize=True)
 FEW = settings(max_examples=12, deadline=None, derandomize=True)  # slower cases: fewer
 MILP_SETTINGS = settings(max_examples=10, deadline=None, derandomize=True)  # a MILP each
-TOL = 1e-6
 VN_KV = 20.0
-
-
-def one_bus():
-    net = pp.create_empty_network()
-    pp.create_bus(net, 20.0)
-    return net
-
-
-def positive(low, high):
-    return st.floats(low, high, allow_nan=False, allow_infinity=False)
-
-
-def profile(n, low, high):
-    return st.lists(positive(low, high), min_size=n, max_size=n)
 
 
 def matrix(rows, T, low, high):
@@ -494,10 +479,13 @@ def wind_case(draw, n_bus_low=2, n_bus_high=3):
         "rating": draw(positive(0.1, 10.0)), "prices": draw(matrix(n_bus, T, 1.0, 100.0)),
         "load": draw(matrix(n_bus, T, 0.0, 8.0)),
         "bus": draw(st.lists(st.integers(0, n_bus - 1), min_size=n, max_size=n)),
-        "forecast": draw(matrix(n, T, 0.0, 1.0)),
+        # no availability or worst-case factor in (0, 1e-3): HiGHS 1.16's presolve mis-solves
+        # sub-1e-6 MW turbine outputs (the xfail test below keeps that case)
+        "forecast": draw(matrix(n, T, 0.0, 1.0).map(lambda a: np.where(a < 1e-3, 0.0, a))),
         "units_max": np.array(draw(st.lists(st.integers(0, 6), min_size=n, max_size=n))),
         "unit_mw": draw(positive(0.1, 2.0)), "cost": np.array(draw(profile(n, 0.0, 100.0))),
-        "epsilon": epsilon, "gamma": draw(positive(0.0, 1.0)) / epsilon,  # in [0, 1/eps]
+        "epsilon": epsilon,  # gamma in [0, 1/eps]: the factor 1 - gamma eps is 0 or >= 1e-3
+        "gamma": draw(st.one_of(st.just(1.0), positive(0.0, 0.999))) / epsilon,
     }  # fmt: skip
 
 
@@ -547,9 +535,10 @@ def test_robust_wind_builds_whole_turbines_and_never_exceeds_the_worst_case(case
     assert result.objective == pytest.approx(cost, rel=1e-6, abs=TOL)
 
 
-def assert_the_cheapest_count_is_built(case):
-    # One bus, import only: n turbines save price x min(load, output) and cost cost_per_unit
-    # x n; spilling is free. Every count n in 0..units_max, tried by hand.
+def solved_and_brute_force_costs(case):
+    """The solved objective, the cost of the count it built and the cheapest count's cost over
+    every count n in 0..units_max (one bus, import only: n turbines save price x min(load,
+    output) and cost cost_per_unit x n; spilling is free)."""
     m = gf.Model(one_bus(), periods=case["T"], dt_h=case["dt_h"], net_elements=False)
     grids_everywhere(m, case["prices"])
     add_wind(m, case)
@@ -563,14 +552,15 @@ def assert_the_cheapest_count_is_built(case):
     counts = itertools.product(*(range(int(k) + 1) for k in case["units_max"]))
     best = min(cost(n) for n in counts)
     built = result.tables["res_robust_wind"]["units"].iloc[0].to_numpy()
-    assert result.objective == pytest.approx(cost(built), rel=1e-6, abs=TOL)
-    assert result.objective == pytest.approx(best, rel=1e-6, abs=TOL)
+    return result.objective, cost(built), best
 
 
 @MILP_SETTINGS
 @given(wind_case(n_bus_low=1, n_bus_high=1))
 def test_robust_wind_builds_the_count_a_brute_force_finds_cheapest(case):
-    assert_the_cheapest_count_is_built(case)
+    objective, of_the_count_built, cheapest = solved_and_brute_force_costs(case)
+    assert objective == pytest.approx(of_the_count_built, rel=1e-6, abs=TOL)
+    assert objective == pytest.approx(cheapest, rel=1e-6, abs=TOL)
 
 
 @pytest.mark.xfail(
@@ -584,9 +574,11 @@ def test_robust_wind_builds_the_count_a_brute_force_finds_cheapest(case):
 def test_a_turbine_that_cannot_pay_for_itself_is_not_built():
     # found by the brute-force property above with a random seed: one turbine (cost 1) whose
     # worst-case output is 5e-7 MW in one period would save 2.5e-7; building none costs 0.5
-    assert_the_cheapest_count_is_built({
+    objective, of_the_count_built, cheapest = solved_and_brute_force_costs({
         "T": 3, "dt_h": 0.5, "prices": np.ones((1, 3)), "load": np.array([[1.0, 0.0, 0.0]]),
         "bus": [0, 0], "forecast": np.array([[1e-6, 0.0, 0.0], [0.0, 0.0, 0.0]]),
         "units_max": np.array([1, 0]), "unit_mw": 0.5, "cost": np.array([1.0, 0.0]),
         "epsilon": 0.5, "gamma": 0.0,
     })  # fmt: skip
+    assert objective == pytest.approx(of_the_count_built, rel=1e-6, abs=TOL)
+    assert objective == pytest.approx(cheapest, rel=1e-6, abs=TOL)  # 0.5: build none

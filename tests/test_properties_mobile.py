@@ -7,7 +7,6 @@ import itertools
 import math
 
 import numpy as np
-import pandapower as pp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,24 +14,9 @@ import gridflex as gf
 from gridflex import products as P
 from gridflex.devices.ev_behaviour import simulate_parking_lot
 from gridflex.timeaxis import Block
+from property_support import SETTINGS, TOL, one_bus, positive, profile
 
-SETTINGS = settings(max_examples=25, deadline=None, derandomize=True)
 MILP = settings(max_examples=10, deadline=None, derandomize=True)  # a MILP each
-TOL = 1e-6
-
-
-def one_bus():
-    net = pp.create_empty_network()
-    pp.create_bus(net, 20.0)
-    return net
-
-
-def positive(low, high):
-    return st.floats(low, high, allow_nan=False, allow_infinity=False)
-
-
-def profile(n, low, high):
-    return st.lists(positive(low, high), min_size=n, max_size=n)
 
 
 def blocks(draw, T_low, T_high):

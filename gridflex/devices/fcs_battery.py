@@ -6,6 +6,7 @@ import numpy as np
 from gridflex.conventions import CONSUMER
 from gridflex.devices.base import Device, Role, declared, raw_values
 from gridflex.devices.blocks import store_edges, store_limits
+from gridflex.errors import InputError
 from gridflex.parameters import Choice, Integer, Number, Shape
 from gridflex.products import (
     Offers,
@@ -16,7 +17,7 @@ from gridflex.products import (
     offer_results,
     up_mw,
 )
-from gridflex.profiles import as_column, period_label
+from gridflex.profiles import as_column, check_order, period_label
 
 
 class FastChargingBattery(Device):
@@ -94,9 +95,6 @@ class FastChargingBattery(Device):
         super().__init__(**declared(locals()))
 
     def derive(self, v, ctx):
-        from gridflex.errors import InputError
-        from gridflex.profiles import check_order
-
         o = self.owner
         v.offers = v.offers or {}
         v.e_min_mwh = np.zeros_like(v.e_mwh)
@@ -196,8 +194,6 @@ def _value(expression):
 def _check_recharge(owner, v):
     """The grid must be able to put back, on average, what the chargers take through both
     efficiencies (a cyclic block, or an open one ending no lower than it starts)."""
-    from gridflex.errors import InputError
-
     need = v.fast_charging_mw.mean(axis=1) / (v.eta_charge * v.eta_discharge)
     short = np.flatnonzero(need > v.unit_p_max_mw * v.units + 1e-9)
     if short.size:
@@ -208,8 +204,6 @@ def _check_recharge(owner, v):
 
 
 def _check_ufc(owner, v, ctx):
-    from gridflex.errors import InputError
-
     over = v.fast_charging_mw > (v.unit_p_max_mw * v.units)[:, None] + 1e-9
     if over.any():
         k, t = np.argwhere(over)[0]
@@ -217,7 +211,6 @@ def _check_ufc(owner, v, ctx):
         raise InputError(f"{owner}: mode 'UFC' draws the chargers' {v.fast_charging_mw[k, t]:.6g}"
                          f" MW from the grid in period {when}, above unit {k}'s "
                          f"{v.units[k]:g} x {v.unit_p_max_mw[k]:.6g} MW")  # fmt: skip
-
     if v.offers:
         raise InputError(f"{owner}: mode 'UFC' holds no reserve (its YR mode raises the "
                          "requirement instead: gf.size_reserves(..., fcs_uncontrolled_mw=...)); "
